@@ -1,0 +1,256 @@
+//! The state of one tool call inside its store, and the host side of the contract's imports.
+//!
+//! Every call gets a fresh store holding a [`CallState`]: an empty WASI context (no files, no
+//! environment, no arguments, no network), the memory limiter, and the [`CallEnv`] that decides
+//! what the plugin may send. The env is shared with the caller so that, when a call is
+//! cancelled or runs out of time and its store is dropped, the caller can still send the
+//! compensations the plugin registered.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{self, LogLevel, WitRequest, WitResponse, WitSendError};
+use crate::config::Limits;
+use crate::manifest::{Grant, normalize_path};
+use crate::workspace::{ApiRequest, SendError, WorkspaceClient};
+
+/// Most compensations one call may register.
+const MAX_COMPENSATIONS: usize = 16;
+/// Bytes of guest stdout and stderr kept per call (for the log and for panic messages).
+const PIPE_CAPACITY: usize = 64 * 1024;
+
+/// A progress report for the client.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// Where progress reports go: the MCP layer supplies this when the client asked for progress.
+pub type ProgressSink = Arc<dyn Fn(Progress) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Everything about a call that outlives its store.
+pub struct CallEnv {
+    pub plugin: Arc<str>,
+    pub tool: String,
+    pub request_id: String,
+    pub grants: Arc<[Grant]>,
+    pub limits: Limits,
+    pub client: Option<WorkspaceClient>,
+    pub progress: Option<ProgressSink>,
+    pub cancel: CancellationToken,
+    pub deadline: Instant,
+    pub compensations: Mutex<Vec<(u32, ApiRequest)>>,
+}
+
+impl std::fmt::Debug for CallEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallEnv").field("plugin", &self.plugin).field("tool", &self.tool).finish_non_exhaustive()
+    }
+}
+
+impl CallEnv {
+    /// Check a request from the plugin and turn it into one the workspace client can send.
+    /// Errors name the rule that refused it.
+    pub fn authorize(&self, request: WitRequest) -> Result<ApiRequest, String> {
+        let method = request.method.into();
+        let path = normalize_path(&request.path)?.to_string();
+        if !self.grants.iter().any(|g| g.allows(method, &path)) {
+            return Err(format!(
+                "{method} {path} is outside the grants of plugin `{}` (it declared: {})",
+                self.plugin,
+                if self.grants.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    self.grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                }
+            ));
+        }
+        for (name, _) in &request.headers {
+            let lower = name.to_ascii_lowercase();
+            let allowed = lower == "accept" || lower == "content-type" || lower.starts_with("x-databricks-");
+            if !allowed {
+                return Err(format!(
+                    "header `{name}` may not be set by a plugin (the host sets authorization and host; plugins may set accept, content-type and x-databricks-*)"
+                ));
+            }
+        }
+        Ok(ApiRequest { method, path, query: request.query, headers: request.headers, body: request.body })
+    }
+
+    /// Take the compensations still registered, e.g. once the call was cancelled.
+    pub fn take_compensations(&self) -> Vec<ApiRequest> {
+        let mut list = self.compensations.lock().unwrap_or_else(|e| e.into_inner());
+        list.drain(..).map(|(_, r)| r).collect()
+    }
+}
+
+/// Memory limiter that remembers whether the limit was hit, so the error can name it.
+#[derive(Debug)]
+pub struct CallLimiter {
+    pub memory_limit: usize,
+    pub memory_hit: bool,
+}
+
+impl ResourceLimiter for CallLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            self.memory_hit = true;
+            // Trap rather than return "no": a Rust guest aborts on allocation failure anyway, and
+            // the trap carries the reason.
+            wasmtime::bail!("memory limit of {} MiB exceeded", self.memory_limit >> 20);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The data of one call's store.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: CallLimiter,
+    pub env: Arc<CallEnv>,
+    requests: u32,
+    next_compensation: u32,
+}
+
+impl CallState {
+    pub fn new(env: Arc<CallEnv>, stdout: MemoryOutputPipe, stderr: MemoryOutputPipe) -> Self {
+        // Deny by default is wasmtime-wasi's behaviour already; say it here so a reader (and a
+        // future default change) cannot miss it.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout)
+            .stderr(stderr)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        let limiter = CallLimiter { memory_limit: env.limits.memory_bytes, memory_hit: false };
+        Self { wasi, table: ResourceTable::new(), limiter, env, requests: 0, next_compensation: 1 }
+    }
+
+    /// New guest output pipes of the standard size.
+    pub fn pipes() -> (MemoryOutputPipe, MemoryOutputPipe) {
+        (MemoryOutputPipe::new(PIPE_CAPACITY), MemoryOutputPipe::new(PIPE_CAPACITY))
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl bindings::databricks_mcp::plugin::types::Host for CallState {}
+
+impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
+    async fn send(&mut self, request: WitRequest) -> Result<WitResponse, WitSendError> {
+        let env = self.env.clone();
+        let request = env.authorize(request).map_err(|reason| {
+            tracing::warn!(plugin = %env.plugin, tool = %env.tool, "refused workspace request: {reason}");
+            WitSendError::Refused(reason)
+        })?;
+        self.requests += 1;
+        if self.requests > env.limits.max_requests {
+            return Err(WitSendError::LimitExceeded(format!(
+                "this call already sent {} workspace requests, the limit per call",
+                env.limits.max_requests
+            )));
+        }
+        let Some(client) = &env.client else {
+            return Err(WitSendError::Unavailable(
+                "no Databricks workspace is configured: set DATABRICKS_HOST and DATABRICKS_TOKEN".into(),
+            ));
+        };
+        let started = Instant::now();
+        let result = client.send(&request, env.limits.max_response_bytes).await;
+        match &result {
+            Ok(r) => tracing::debug!(plugin = %env.plugin, method = %request.method, path = %request.path, status = r.status, ms = started.elapsed().as_millis() as u64, "workspace request"),
+            Err(e) => tracing::warn!(plugin = %env.plugin, method = %request.method, path = %request.path, "workspace request failed: {e}"),
+        }
+        match result {
+            Ok(r) => Ok(WitResponse { status: r.status, headers: r.headers, body: r.body }),
+            Err(SendError::TooLarge { limit }) => Err(WitSendError::LimitExceeded(format!(
+                "the response to {} {} is larger than the limit of {} MiB",
+                request.method,
+                request.path,
+                limit >> 20
+            ))),
+            Err(SendError::Timeout(m)) => Err(WitSendError::Timeout(m)),
+            Err(SendError::Unavailable(m)) => Err(WitSendError::Unavailable(m)),
+        }
+    }
+}
+
+impl bindings::databricks_mcp::plugin::host::Host for CallState {
+    async fn log(&mut self, level: LogLevel, message: String) {
+        let env = &self.env;
+        let message = truncate(&message, 4096);
+        match level {
+            LogLevel::Trace => tracing::trace!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+            LogLevel::Debug => tracing::debug!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+            LogLevel::Info => tracing::info!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+            LogLevel::Error => tracing::error!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+        }
+    }
+
+    async fn progress(&mut self, progress: f64, total: Option<f64>, message: Option<String>) {
+        if let Some(sink) = &self.env.progress {
+            let message = message.map(|m| truncate(&m, 1024).to_string());
+            sink(Progress { progress, total, message }).await;
+        }
+    }
+
+    async fn sleep(&mut self, millis: u64) -> bool {
+        let remaining = self.env.deadline.saturating_duration_since(Instant::now());
+        let wanted = Duration::from_millis(millis);
+        let cancel = self.env.cancel.clone();
+        tokio::select! {
+            () = tokio::time::sleep(wanted.min(remaining)) => wanted < remaining,
+            () = cancel.cancelled() => false,
+        }
+    }
+
+    async fn register_compensation(&mut self, request: WitRequest) -> Result<u32, String> {
+        let request = self.env.authorize(request)?;
+        let mut list = self.env.compensations.lock().unwrap_or_else(|e| e.into_inner());
+        if list.len() >= MAX_COMPENSATIONS {
+            return Err(format!("at most {MAX_COMPENSATIONS} compensations per call"));
+        }
+        let handle = self.next_compensation;
+        self.next_compensation += 1;
+        list.push((handle, request));
+        Ok(handle)
+    }
+
+    async fn clear_compensation(&mut self, handle: u32) {
+        let mut list = self.env.compensations.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|(h, _)| *h != handle);
+    }
+}
+
+/// Cut `s` to at most `max` bytes on a character boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

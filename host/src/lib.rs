@@ -1,0 +1,27 @@
+//! The databricks-mcp host: the trusted half of the Databricks MCP server.
+//!
+//! It speaks MCP to clients and runs every Databricks tool family as a sandboxed WebAssembly
+//! component (a *plugin*). The host owns everything trusted: the workspace credential and HTTP
+//! connection, limits, grants and logging. A plugin can only describe its tools and send
+//! requests to the workspace API through the host, which checks each one against the grants the
+//! plugin declared.
+//!
+//! How the modules fit:
+//! - vocabulary, no wasmtime: [`manifest`] (plugins, tools, grants), [`config`] (operator
+//!   settings and limits);
+//! - machinery: [`engine`] (wasmtime engine and linker), [`bindings`] (the generated contract
+//!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
+//!   [`registry`] (the loaded set);
+//! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
+//!   (start-up and transports).
+
+pub mod bindings;
+pub mod call;
+pub mod config;
+pub mod engine;
+pub mod manifest;
+pub mod mcp;
+pub mod plugin;
+pub mod registry;
+pub mod server;
+pub mod workspace;

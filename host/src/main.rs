@@ -1,0 +1,87 @@
+//! `databricks-mcp`: the command line. It parses arguments, sets up logging on stderr (stdout
+//! belongs to the MCP protocol), and maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use databricks_mcp::config::Config;
+use databricks_mcp::server::{self, ServeOptions};
+
+/// The Databricks MCP server: Databricks tools for AI assistants, run as sandboxed plugins.
+#[derive(Debug, Parser)]
+#[command(name = "databricks-mcp", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve MCP (the default). The workspace comes from DATABRICKS_HOST and DATABRICKS_TOKEN.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Directory of plugin .wasm files [default: plugins/ next to the binary, else
+    /// ~/.local/share/databricks-mcp/plugins]
+    #[arg(long, env = "DATABRICKS_MCP_PLUGIN_DIR", global = true)]
+    plugin_dir: Option<PathBuf>,
+    /// Configuration file (TOML): limits, per-plugin settings.
+    #[arg(long, env = "DATABRICKS_MCP_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Transport. Only stdio for now.
+    #[arg(long, default_value = "stdio", value_parser = ["stdio"], global = true)]
+    transport: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let args = match cli.command {
+        Some(Command::Serve(args)) => args,
+        None => cli.serve,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("databricks-mcp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("databricks-mcp: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // reqwest is built without a default TLS provider so the host links one (ring) on purpose.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let plugin_dir = args.plugin_dir.or_else(|| config.plugin_dir.clone()).unwrap_or_else(server::default_plugin_dir);
+    server::serve_stdio(ServeOptions { config, plugin_dir }).await
+}
+
+/// Logs go to stderr, never stdout; `RUST_LOG` (or `DATABRICKS_MCP_LOG`) sets the filter.
+fn init_logging() {
+    let filter = std::env::var("DATABRICKS_MCP_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info,rmcp=warn,wasmtime=warn,cranelift=warn".to_string());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .init();
+}

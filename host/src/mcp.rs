@@ -1,0 +1,155 @@
+//! The MCP surface: one rmcp handler, shared by every transport, that lists the loaded plugins'
+//! tools and routes calls to them.
+//!
+//! A tool failure of any kind (bad arguments, a refused request, a trap, a limit) is a tool
+//! result with `isError`, which the model reads; only a request that cannot be routed (an
+//! unknown tool) is a JSON-RPC error.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::call::{Progress, ProgressSink};
+use crate::manifest::ToolSpec;
+use crate::plugin::{CallFailure, CallRequest};
+use crate::registry::Registry;
+use crate::workspace::WorkspaceClient;
+
+/// The MCP server. Cheap to clone; every clone shares the registry.
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Arc<Registry>,
+    client: Option<WorkspaceClient>,
+    calls: Arc<Semaphore>,
+}
+
+impl McpServer {
+    pub fn new(registry: Arc<Registry>, client: Option<WorkspaceClient>, max_concurrent_calls: u32) -> Self {
+        let calls = Arc::new(Semaphore::new(max_concurrent_calls.max(1) as usize));
+        Self { inner: Arc::new(Inner { registry, client, calls }) }
+    }
+
+    /// Every tool of every loaded plugin, in plugin load order then declaration order.
+    pub fn tools(&self) -> Vec<Tool> {
+        let snapshot = self.inner.registry.snapshot();
+        snapshot.plugins.iter().flat_map(|p| p.manifest.tools.iter().map(to_mcp_tool)).collect()
+    }
+}
+
+fn to_mcp_tool(spec: &ToolSpec) -> Tool {
+    let mut tool = Tool::new(spec.name.clone(), spec.description.clone(), Arc::new(spec.input_schema.clone()));
+    tool.title = spec.title.clone();
+    tool.output_schema = spec.output_schema.clone().map(Arc::new);
+    let a = spec.annotations;
+    let mut annotations = ToolAnnotations::new().read_only(a.read_only).open_world(a.open_world);
+    if !a.read_only {
+        // Only meaningful for tools that change something.
+        annotations = annotations.destructive(a.destructive).idempotent(a.idempotent);
+    }
+    annotations.title = spec.title.clone();
+    tool.annotations = Some(annotations);
+    tool
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+            .with_server_info(Implementation::new("databricks-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Tools for a Databricks workspace. List tools return one page at a time: pass `next_page_token` back as \
+                 `page_token` for more. Tools that start long operations return at once; use the matching `wait_for_*` \
+                 tool to wait for the result.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        // Dozens of tools, not thousands: one page.
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let snapshot = self.inner.registry.snapshot();
+        let name = request.name.as_ref();
+        let Some(plugin) = snapshot.plugin_for(name).cloned() else {
+            return Err(McpError::invalid_params(format!("unknown tool `{name}`; call tools/list for the tools this server has"), None));
+        };
+        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+
+        let progress_token = {
+            use rmcp::model::RequestParamsMeta as _;
+            request.progress_token().or_else(|| context.meta.get_progress_token())
+        };
+        let progress: Option<ProgressSink> = progress_token.map(|token| {
+            let peer = context.peer.clone();
+            let sink: ProgressSink = Arc::new(move |p: Progress| {
+                let peer = peer.clone();
+                let mut param = ProgressNotificationParam::new(token.clone(), p.progress);
+                if let Some(total) = p.total {
+                    param = param.with_total(total);
+                }
+                if let Some(message) = p.message {
+                    param = param.with_message(message);
+                }
+                Box::pin(async move {
+                    if let Err(e) = peer.notify_progress(param).await {
+                        tracing::debug!("could not send progress: {e}");
+                    }
+                })
+            });
+            sink
+        });
+
+        let _permit = tokio::select! {
+            permit = self.inner.calls.clone().acquire_owned() => permit.map_err(|_| McpError::internal_error("server is shutting down", None))?,
+            () = context.ct.cancelled() => return Ok(error_result("the call was cancelled").into()),
+        };
+        let call = CallRequest { request_id: request_id(&context), progress, cancel: context.ct.clone() };
+        let result = plugin.call(name, arguments, call, self.inner.client.clone()).await;
+        Ok(match result {
+            Ok(output) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
+                result.structured_content = output.structured;
+                result
+            }
+            Err(failure @ CallFailure::Cancelled) => {
+                // rmcp sends nothing for a cancelled request; this is only for the log.
+                tracing::info!(tool = name, "call cancelled");
+                error_result(failure.to_string())
+            }
+            Err(failure) => error_result(failure.to_string()),
+        }
+        .into())
+    }
+}
+
+fn error_result(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+fn request_id(context: &RequestContext<RoleServer>) -> String {
+    match serde_json::to_value(&context.id) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}

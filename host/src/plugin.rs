@@ -1,0 +1,411 @@
+//! A loaded plugin and how one of its tools is called.
+//!
+//! Loading: compile off the async runtime (or fetch from the cache), check the component's
+//! imports against the contract versions this host runs, pre-link it, read its manifest in a
+//! sandboxed instance, and compile the JSON Schema validators of its tools.
+//!
+//! Calling: a fresh store and instance per call (nothing leaks between calls or users), run
+//! under the plugin's limits; the result is checked against the size limit and the tool's output
+//! schema before it reaches the client.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::Component;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use crate::bindings::{self, CallContext, ToolPackPre};
+use crate::call::{CallEnv, CallState, ProgressSink, truncate};
+use crate::config::Limits;
+use crate::engine::Runtime;
+use crate::manifest::{Manifest, SUPPORTED_CONTRACTS, ToolSpec};
+use crate::workspace::WorkspaceClient;
+
+/// Manifest reads get this long; a plugin that cannot describe itself in time is refused.
+const MANIFEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A plugin ready to run.
+pub struct Plugin {
+    pub manifest: Manifest,
+    pub file: PathBuf,
+    /// Hex sha256 of the `.wasm` bytes.
+    pub digest: String,
+    pub limits: Limits,
+    pre: ToolPackPre<CallState>,
+    runtime: Arc<Runtime>,
+    grants: Arc<[crate::manifest::Grant]>,
+    validators: HashMap<String, Validators>,
+    concurrency: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("name", &self.manifest.name).field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+struct Validators {
+    input: jsonschema::Validator,
+    output: Option<jsonschema::Validator>,
+}
+
+/// Why a plugin did not load. The message names the file and the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("plugin {}: {reason}", file.display())]
+pub struct LoadError {
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+/// How a call ended other than with the tool's own result or error.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFailure {
+    #[error("the arguments do not match the input schema of `{tool}`: {message}")]
+    InvalidArguments { tool: String, message: String },
+    #[error("{0}")]
+    Tool(String),
+    #[error("plugin `{plugin}` exceeded its memory limit of {mib} MiB and was stopped")]
+    MemoryLimit { plugin: String, mib: usize },
+    #[error("plugin `{plugin}` exceeded its deadline of {seconds} s and was stopped")]
+    Deadline { plugin: String, seconds: f64 },
+    #[error("plugin `{plugin}` crashed: {message}")]
+    Crashed { plugin: String, message: String },
+    #[error("the call was cancelled")]
+    Cancelled,
+    #[error("plugin `{plugin}` returned {bytes} bytes of output, over the limit of {limit} bytes; ask for less (a smaller `limit`, a narrower filter, or the next page)")]
+    OutputTooLarge { plugin: String, bytes: usize, limit: usize },
+    #[error("plugin `{plugin}` returned output that breaks the output schema of `{tool}`: {message}")]
+    BadOutput { plugin: String, tool: String, message: String },
+}
+
+/// A successful result.
+#[derive(Debug, Clone)]
+pub struct CallOutput {
+    pub text: String,
+    pub structured: Option<Value>,
+}
+
+/// What the caller knows about the call.
+pub struct CallRequest {
+    pub request_id: String,
+    pub progress: Option<ProgressSink>,
+    pub cancel: CancellationToken,
+}
+
+impl Plugin {
+    /// Load a plugin from its bytes. `limits_for` gives the limits once the name is known.
+    pub async fn load(
+        runtime: &Arc<Runtime>,
+        file: &Path,
+        bytes: Vec<u8>,
+        limits_for: impl Fn(&str) -> anyhow::Result<Limits>,
+    ) -> Result<Self, LoadError> {
+        let fail = |reason: String| LoadError { file: file.to_path_buf(), reason };
+        let digest = hex(&Sha256::digest(&bytes));
+        let engine = runtime.engine.clone();
+        // Compiling takes ~100 ms of CPU: keep it off the async workers.
+        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
+            .await
+            .map_err(|e| fail(format!("compilation task failed: {e}")))?
+            .map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
+        check_imports(&component, &runtime.engine).map_err(fail)?;
+        let pre = runtime
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| fail(format!("cannot be linked: {e}")))?;
+        let pre = ToolPackPre::new(pre).map_err(|e| fail(format!("does not implement the tool-pack world: {e}")))?;
+
+        let manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
+        let limits = limits_for(&manifest.name).map_err(|e| fail(format!("{e:#}")))?;
+        let validators = manifest
+            .tools
+            .iter()
+            .map(|t| compile_validators(t).map(|v| (t.name.clone(), v)))
+            .collect::<Result<HashMap<_, _>, _>>()
+            .map_err(fail)?;
+        Ok(Self {
+            grants: manifest.grants.clone().into(),
+            manifest,
+            file: file.to_path_buf(),
+            digest,
+            limits,
+            pre,
+            runtime: runtime.clone(),
+            validators,
+            concurrency: Arc::new(Semaphore::new(limits.max_concurrent_calls as usize)),
+        })
+    }
+
+    /// The plugin's tool called `name`.
+    pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
+        self.manifest.tools.iter().find(|t| t.name == name)
+    }
+
+    /// Call tool `tool` with `arguments`, validating them first.
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: Value,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+    ) -> Result<CallOutput, CallFailure> {
+        let plugin = self.manifest.name.clone();
+        let validators = self.validators.get(tool).ok_or_else(|| CallFailure::Tool(format!("plugin `{plugin}` has no tool `{tool}`")))?;
+        if let Some(message) = first_errors(&validators.input, &arguments) {
+            return Err(CallFailure::InvalidArguments { tool: tool.to_string(), message });
+        }
+        let _permit = tokio::select! {
+            permit = self.concurrency.clone().acquire_owned() => permit.map_err(|_| CallFailure::Cancelled)?,
+            () = request.cancel.cancelled() => return Err(CallFailure::Cancelled),
+        };
+
+        let started = Instant::now();
+        let env = Arc::new(CallEnv {
+            plugin: plugin.clone().into(),
+            tool: tool.to_string(),
+            request_id: request.request_id.clone(),
+            grants: self.grants.clone(),
+            limits: self.limits,
+            client,
+            progress: request.progress.clone(),
+            cancel: request.cancel.clone(),
+            deadline: started + self.limits.deadline,
+            compensations: Mutex::new(Vec::new()),
+        });
+        let (stdout, stderr) = CallState::pipes();
+        let mut store = self.store(CallState::new(env.clone(), stdout.clone(), stderr.clone()));
+        let context = CallContext {
+            request_id: request.request_id.clone(),
+            progress_requested: request.progress.is_some(),
+            deadline_ms: u64::try_from(self.limits.deadline.as_millis()).unwrap_or(u64::MAX),
+        };
+        let arguments = arguments.to_string();
+
+        enum Ended {
+            Returned(wasmtime::Result<Result<bindings::ToolOutput, bindings::ToolError>>),
+            Deadline,
+            Cancelled,
+        }
+        let ended = {
+            let run = async {
+                let instance = self.pre.instantiate_async(&mut store).await?;
+                instance.call_call_tool(&mut store, tool, &arguments, &context).await
+            };
+            tokio::select! {
+                result = tokio::time::timeout(self.limits.deadline, run) => match result {
+                    Ok(result) => Ended::Returned(result),
+                    Err(_) => Ended::Deadline,
+                },
+                () = request.cancel.cancelled() => Ended::Cancelled,
+            }
+        };
+        let memory_hit = store.data().limiter.memory_hit;
+        drop(store);
+        log_guest_output(&plugin, tool, &stdout, &stderr);
+
+        let outcome = match ended {
+            Ended::Returned(Ok(Ok(output))) => self.check_output(tool, output),
+            Ended::Returned(Ok(Err(error))) => Err(CallFailure::Tool(tool_error_text(error))),
+            Ended::Returned(Err(_)) if memory_hit => {
+                Err(CallFailure::MemoryLimit { plugin: plugin.clone(), mib: self.limits.memory_bytes >> 20 })
+            }
+            Ended::Returned(Err(trap)) => Err(CallFailure::Crashed { plugin: plugin.clone(), message: crash_message(&trap, &stderr) }),
+            Ended::Deadline => Err(CallFailure::Deadline { plugin: plugin.clone(), seconds: self.limits.deadline.as_secs_f64() }),
+            Ended::Cancelled => Err(CallFailure::Cancelled),
+        };
+        if matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled)) {
+            compensate(&env);
+        }
+        tracing::info!(
+            plugin = %plugin,
+            tool,
+            request = %request.request_id,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ok = outcome.is_ok(),
+            "tool call"
+        );
+        outcome
+    }
+
+    fn store(&self, state: CallState) -> Store<CallState> {
+        let mut store = Store::new(&self.runtime.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // Yield to the async runtime at every epoch tick: a busy guest shares the workers, and the
+        // deadline timer (and cancellation) can drop the call between ticks.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        store
+    }
+
+    fn check_output(&self, tool: &str, output: bindings::ToolOutput) -> Result<CallOutput, CallFailure> {
+        let plugin = &self.manifest.name;
+        let bytes = output.text.len() + output.structured.as_ref().map_or(0, String::len);
+        if bytes > self.limits.max_output_bytes {
+            return Err(CallFailure::OutputTooLarge { plugin: plugin.clone(), bytes, limit: self.limits.max_output_bytes });
+        }
+        let bad = |message: String| CallFailure::BadOutput { plugin: plugin.clone(), tool: tool.to_string(), message };
+        let structured = output
+            .structured
+            .map(|s| serde_json::from_str::<Value>(&s).map_err(|e| bad(format!("structured output is not JSON: {e}"))))
+            .transpose()?;
+        if let Some(validator) = self.validators.get(tool).and_then(|v| v.output.as_ref()) {
+            match &structured {
+                Some(value) => {
+                    if let Some(message) = first_errors(validator, value) {
+                        return Err(bad(message));
+                    }
+                }
+                None => return Err(bad("the tool declares an output schema but returned no structured output".into())),
+            }
+        }
+        Ok(CallOutput { text: output.text, structured })
+    }
+}
+
+/// Read and check the manifest in a sandboxed instance with a short deadline.
+async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, file: &Path) -> Result<Manifest, String> {
+    let env = Arc::new(CallEnv {
+        plugin: file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default().into(),
+        tool: "manifest".into(),
+        request_id: "load".into(),
+        grants: Arc::new([]),
+        limits: Limits::default(),
+        client: None,
+        progress: None,
+        cancel: CancellationToken::new(),
+        deadline: Instant::now() + MANIFEST_DEADLINE,
+        compensations: Mutex::new(Vec::new()),
+    });
+    let (stdout, stderr) = CallState::pipes();
+    let mut store = Store::new(&runtime.engine, CallState::new(env, stdout, stderr.clone()));
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    let run = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.call_manifest(&mut store).await
+    };
+    let manifest = match tokio::time::timeout(MANIFEST_DEADLINE, run).await {
+        Ok(Ok(manifest)) => manifest,
+        Ok(Err(trap)) => return Err(format!("crashed while describing itself: {}", crash_message(&trap, &stderr))),
+        Err(_) => return Err(format!("did not describe itself within {} s", MANIFEST_DEADLINE.as_secs())),
+    };
+    bindings::manifest_from_wit(manifest).map_err(|e| format!("invalid manifest: {e}"))
+}
+
+/// Refuse components that import anything but WASI and this contract, or another version of
+/// the contract, before linking would fail with a less helpful message.
+fn check_imports(component: &Component, engine: &wasmtime::Engine) -> Result<(), String> {
+    for (name, item) in component.component_type().imports(engine) {
+        if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+            return Err(format!("imports `{name}`, which is not an interface this host provides"));
+        }
+        if let Some(rest) = name.strip_prefix("databricks-mcp:plugin/") {
+            let version = rest.split_once('@').map_or("", |(_, v)| v);
+            if crate::manifest::check_contract(version).is_err() {
+                return Err(format!(
+                    "built for contract {} (imports {name}), but this host runs contract {}; rebuild the plugin with a matching databricks-mcp-sdk",
+                    if version.is_empty() { "(unversioned)" } else { version },
+                    SUPPORTED_CONTRACTS.iter().map(|v| format!("{v}.x")).collect::<Vec<_>>().join(", "),
+                ));
+            }
+        } else if !name.starts_with("wasi:") {
+            return Err(format!("imports `{name}`; plugins may import only WASI and the databricks-mcp:plugin interfaces"));
+        }
+    }
+    Ok(())
+}
+
+fn compile_validators(tool: &ToolSpec) -> Result<Validators, String> {
+    let compile = |which: &str, schema: &serde_json::Map<String, Value>| {
+        jsonschema::validator_for(&Value::Object(schema.clone()))
+            .map_err(|e| format!("tool `{}`: the {which} schema is not valid JSON Schema: {e}", tool.name))
+    };
+    Ok(Validators {
+        input: compile("input", &tool.input_schema)?,
+        output: tool.output_schema.as_ref().map(|s| compile("output", s)).transpose()?,
+    })
+}
+
+/// The validator's first few complaints, with where in the value they are; `None` if valid.
+fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<String> {
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(3)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() { e.to_string() } else { format!("at {at}: {e}") }
+        })
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+fn tool_error_text(error: bindings::ToolError) -> String {
+    use bindings::ToolError as E;
+    match error {
+        E::InvalidArguments(m) => format!("Invalid arguments: {m}"),
+        E::NotFound(m) => format!("Not found: {m}"),
+        E::PermissionDenied(m) => format!("Permission denied: {m}"),
+        E::Upstream(e) if e.error_code.is_empty() => format!("Databricks API error {}: {}", e.status, e.message),
+        E::Upstream(e) => format!("Databricks API error {} {}: {}", e.status, e.error_code, e.message),
+        E::Timeout(m) => format!("Timed out: {m}"),
+        E::Cancelled => "Cancelled".to_string(),
+        E::Internal(m) => format!("Internal error in the plugin: {m}"),
+    }
+}
+
+/// The trap, plus the guest's panic message when it printed one.
+fn crash_message(trap: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
+    let output = stderr.contents();
+    let output = String::from_utf8_lossy(&output);
+    let trap = first_line(&trap.to_string()).to_string();
+    match output.lines().find_map(|l| l.split_once("panicked at ").map(|(_, rest)| rest)) {
+        Some(location) => {
+            // std prints "panicked at src/lib.rs:1:2:\nmessage".
+            let message = output.split_once(location).map(|(_, after)| after.trim()).unwrap_or("");
+            format!("panicked at {} ({trap})", truncate(&format!("{location} {message}"), 500).trim())
+        }
+        None => trap,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn log_guest_output(plugin: &str, tool: &str, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) {
+    for (stream, pipe) in [("stdout", stdout), ("stderr", stderr)] {
+        let bytes = pipe.contents();
+        for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!(plugin, tool, stream, "guest: {}", truncate(line, 2000));
+        }
+    }
+}
+
+/// Send the compensations of a cancelled or timed-out call, in the background.
+fn compensate(env: &Arc<CallEnv>) {
+    let requests = env.take_compensations();
+    let (Some(client), false) = (env.client.clone(), requests.is_empty()) else { return };
+    let plugin = env.plugin.clone();
+    let max_body = env.limits.max_response_bytes;
+    tokio::spawn(async move {
+        for request in requests {
+            match client.send(&request, max_body).await {
+                Ok(r) => tracing::info!(plugin = %plugin, method = %request.method, path = %request.path, status = r.status, "sent compensation"),
+                Err(e) => tracing::warn!(plugin = %plugin, method = %request.method, path = %request.path, "compensation failed: {e}"),
+            }
+        }
+    });
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

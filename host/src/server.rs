@@ -1,0 +1,92 @@
+//! Start-up: read the configuration, build the engine, load the plugins, connect the workspace
+//! client, and serve MCP on the chosen transport.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use rmcp::ServiceExt as _;
+
+use crate::config::Config;
+use crate::engine::{EngineOptions, Runtime};
+use crate::mcp::McpServer;
+use crate::registry::{self, Registry};
+use crate::workspace::WorkspaceClient;
+
+/// What `serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub config: Config,
+    pub plugin_dir: PathBuf,
+}
+
+/// The default plugin directory: `plugins/` next to the binary when it exists, else
+/// `$XDG_DATA_HOME/databricks-mcp/plugins` (`~/.local/share/databricks-mcp/plugins`).
+pub fn default_plugin_dir() -> PathBuf {
+    if let Some(beside) = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("plugins")))
+        && beside.is_dir()
+    {
+        return beside;
+    }
+    data_home().join("databricks-mcp").join("plugins")
+}
+
+fn data_home() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `$XDG_CACHE_HOME/databricks-mcp` (`~/.cache/databricks-mcp`).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("databricks-mcp"))
+}
+
+/// Build everything the MCP handler needs.
+pub async fn build(options: &ServeOptions) -> anyhow::Result<McpServer> {
+    let started = Instant::now();
+    let config = &options.config;
+    let slots = config.server.max_concurrent_calls + 8; // calls, plus room for manifest reads
+    let cache_dir = if config.cache { config.cache_dir.clone().or_else(default_cache_dir) } else { None };
+    let runtime = Runtime::new(&EngineOptions { slots, max_memory_bytes: config.max_memory_bytes(), cache_dir })?;
+
+    let client = match WorkspaceClient::from_env(config.workspace.clone()) {
+        Ok(client) => {
+            tracing::info!(host = client.host(), "workspace configured");
+            Some(client)
+        }
+        Err(e) => {
+            // Still serve: listing tools needs no workspace, and each call says what is missing.
+            tracing::warn!("no workspace: {e:#}; tool calls will fail until it is configured");
+            None
+        }
+    };
+
+    let (snapshot, errors) = registry::load_dir(&runtime, &options.plugin_dir, config).await;
+    if snapshot.plugins.is_empty() {
+        tracing::warn!(dir = %options.plugin_dir.display(), "no plugins loaded: put plugin .wasm files in this directory or pass --plugin-dir");
+    }
+    tracing::info!(
+        plugins = snapshot.plugins.len(),
+        tools = snapshot.tool_count(),
+        failed = errors.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    let registry = Arc::new(Registry::new(snapshot));
+    Ok(McpServer::new(registry, client, config.server.max_concurrent_calls))
+}
+
+/// Serve MCP on stdin/stdout until the client closes the connection.
+pub async fn serve_stdio(options: ServeOptions) -> anyhow::Result<()> {
+    let server = build(&options).await?;
+    let service = server.serve(rmcp::transport::stdio_pipes()).await.context("starting the MCP session on stdio")?;
+    let reason = service.waiting().await.context("serving MCP on stdio")?;
+    tracing::info!(?reason, "stdio session ended");
+    Ok(())
+}

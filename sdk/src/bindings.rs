@@ -1,0 +1,14 @@
+//! The one place that runs `wit-bindgen`. Everything else in the SDK speaks its own types and
+//! converts at this edge, so plugin authors never see generated code.
+
+#![allow(unsafe_code, reason = "wit-bindgen generates the canonical ABI glue")]
+#![allow(missing_docs, clippy::all, reason = "generated code")]
+
+wit_bindgen::generate!({
+    world: "tool-pack",
+    path: "../wit",
+    // The `plugin!` macro expands in the plugin's crate and exports through this macro.
+    pub_export_macro: true,
+    export_macro_name: "__export_tool_pack",
+    default_bindings_module: "::databricks_mcp_sdk::__bindings",
+});

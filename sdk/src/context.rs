@@ -1,0 +1,247 @@
+//! What a tool can do while it runs: call the workspace API, report progress, log, sleep, and
+//! register compensations. Everything goes through the host; a plugin has no other way out.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::bindings::databricks_mcp::plugin::{host, workspace};
+use crate::error::{ApiError, Result, ToolError};
+
+/// HTTP methods of the workspace API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+/// A request to the workspace API, relative to the workspace root.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The HTTP method.
+    pub method: Method,
+    /// A path starting with `/`, such as `/api/2.1/clusters/get`.
+    pub path: String,
+    /// Query parameters in order; repeat a key for a list.
+    pub query: Vec<(String, String)>,
+    /// Extra headers (`accept`, `content-type`, `x-databricks-*` only).
+    pub headers: Vec<(String, String)>,
+    /// The body, usually JSON.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A request with no query, headers or body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body: None }
+    }
+
+    /// Add a query parameter.
+    pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Self {
+        self.query.push((key.into(), value.to_string()));
+        self
+    }
+
+    /// Add a query parameter when the value is present.
+    pub fn query_opt(self, key: impl Into<String>, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(value) => self.query(key, value),
+            None => self,
+        }
+    }
+
+    /// Set a JSON body (and its content type).
+    pub fn json(mut self, body: &impl Serialize) -> Result<Self> {
+        self.body = Some(serde_json::to_vec(body)?);
+        self.headers.push(("content-type".into(), "application/json".into()));
+        Ok(self)
+    }
+
+    fn into_wit(self) -> workspace::Request {
+        workspace::Request {
+            method: match self.method {
+                Method::Get => workspace::Method::Get,
+                Method::Head => workspace::Method::Head,
+                Method::Post => workspace::Method::Post,
+                Method::Put => workspace::Method::Put,
+                Method::Patch => workspace::Method::Patch,
+                Method::Delete => workspace::Method::Delete,
+            },
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+}
+
+/// The workspace's answer to a [`Request`], whatever its status.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers with lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Decode a successful JSON body, or turn an error answer into a [`ToolError`].
+    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
+        if !self.is_success() {
+            return Err(ApiError::from_response(self.status, &self.body).into_tool_error());
+        }
+        // Methods that return nothing answer `{}` or an empty body.
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &self.body };
+        serde_json::from_slice(body).map_err(|e| {
+            ToolError::Internal(format!("the workspace answered with JSON this tool cannot read: {e}"))
+        })
+    }
+}
+
+/// Log levels for [`Context::log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Very detailed.
+    Trace,
+    /// Detailed.
+    Debug,
+    /// Normal.
+    Info,
+    /// Something looks wrong.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// The running call: passed to every tool function.
+#[derive(Debug)]
+pub struct Context {
+    request_id: String,
+    progress_requested: bool,
+    deadline: Instant,
+}
+
+impl Context {
+    pub(crate) fn new(request_id: String, progress_requested: bool, deadline_ms: u64) -> Self {
+        Self { request_id, progress_requested, deadline: Instant::now() + Duration::from_millis(deadline_ms) }
+    }
+
+    /// The MCP request id, for correlating logs.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// True when the client asked to be told about progress.
+    pub fn progress_requested(&self) -> bool {
+        self.progress_requested
+    }
+
+    /// Time left before the host stops this call.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Send a request to the workspace API and return its answer, whatever the status.
+    /// The host retries 429, 503 and connection failures itself.
+    pub fn send(&self, request: Request) -> Result<Response> {
+        match workspace::send(&request.into_wit()) {
+            Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
+            Err(workspace::SendError::Refused(m)) => Err(ToolError::PermissionDenied(format!("refused by the host: {m}"))),
+            Err(workspace::SendError::LimitExceeded(m)) => Err(ToolError::Internal(format!("host limit reached: {m}"))),
+            Err(workspace::SendError::Unavailable(m)) => Err(ToolError::Internal(format!("workspace unavailable: {m}"))),
+            Err(workspace::SendError::Timeout(m)) => Err(ToolError::Timeout(m)),
+        }
+    }
+
+    /// `GET path?query` and decode the JSON answer.
+    pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        let mut request = Request::new(Method::Get, path);
+        request.query = query.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect();
+        self.send(request)?.json()
+    }
+
+    /// `POST path` with a JSON body and decode the JSON answer.
+    pub fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.send(Request::new(Method::Post, path).json(body)?)?.json()
+    }
+
+    /// Like [`Context::post`] for methods that answer `{}`.
+    pub fn post_empty(&self, path: &str, body: &impl Serialize) -> Result<()> {
+        self.post::<serde::de::IgnoredAny>(path, body).map(|_| ())
+    }
+
+    /// Report progress to the client (only sent if it asked for progress).
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: impl Into<String>) {
+        let message = message.into();
+        host::progress(progress, total, (!message.is_empty()).then_some(message.as_str()));
+    }
+
+    /// Write to the host's log, tagged with this plugin and call.
+    pub fn log(&self, level: LogLevel, message: impl AsRef<str>) {
+        let level = match level {
+            LogLevel::Trace => host::LogLevel::Trace,
+            LogLevel::Debug => host::LogLevel::Debug,
+            LogLevel::Info => host::LogLevel::Info,
+            LogLevel::Warn => host::LogLevel::Warn,
+            LogLevel::Error => host::LogLevel::Error,
+        };
+        host::log(level, message.as_ref());
+    }
+
+    /// Sleep for `duration`. Fails with [`ToolError::Cancelled`] when the call was cancelled or
+    /// reached its deadline meanwhile; stop work and return the error.
+    pub fn sleep(&self, duration: Duration) -> Result<()> {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        if host::sleep(millis) { Ok(()) } else { Err(ToolError::Cancelled) }
+    }
+
+    /// Ask the host to send `request` if this call is cancelled or times out before the returned
+    /// guard is dropped or [`Compensation::disarm`]ed, e.g. to cancel a run this call started.
+    pub fn on_cancel(&self, request: Request) -> Result<Compensation> {
+        host::register_compensation(&request.into_wit())
+            .map(|handle| Compensation { handle: Some(handle) })
+            .map_err(|m| ToolError::PermissionDenied(format!("compensation refused by the host: {m}")))
+    }
+}
+
+/// A registered compensation; see [`Context::on_cancel`]. It stays armed until dropped or
+/// disarmed, and fires only if the call ends by cancellation or timeout.
+#[derive(Debug)]
+pub struct Compensation {
+    handle: Option<u32>,
+}
+
+impl Compensation {
+    /// Forget the compensation now (the operation it would undo has finished).
+    pub fn disarm(mut self) {
+        if let Some(handle) = self.handle.take() {
+            host::clear_compensation(handle);
+        }
+    }
+}
+
+impl Drop for Compensation {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            host::clear_compensation(handle);
+        }
+    }
+}

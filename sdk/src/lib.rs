@@ -1,0 +1,110 @@
+//! Write Databricks MCP tool packs in Rust.
+//!
+//! A tool pack is a WebAssembly component (`wasm32-wasip2`) that the `databricks-mcp` host
+//! loads from its plugin directory. This crate is the only dependency a tool pack needs: the
+//! WIT bindings, JSON Schemas and the wire details of the contract stay inside it.
+//!
+//! # Writing a tool pack
+//! 1. Make a `cdylib` crate that depends on `databricks-mcp-sdk`.
+//! 2. Describe arguments and results as structs with doc comments and `#[schema]`; their JSON
+//!    Schemas are derived, and integers stay integers.
+//! 3. Write each tool as `fn(&Context, Args) -> Result<Output<T>>` with a doc comment (the
+//!    description the model reads) and `#[tool(read_only, ...)]` for its annotations.
+//! 4. Declare the plugin once with [`plugin!`]: name, description, the workspace API paths it
+//!    needs, and its tools.
+//! 5. `cargo build --release --target wasm32-wasip2` and drop the `.wasm` into the plugin
+//!    directory.
+//!
+//! ```ignore
+//! use databricks_mcp_sdk::prelude::*;
+//!
+//! /// Arguments of `get_cluster`.
+//! #[schema]
+//! pub struct GetCluster {
+//!     /// The cluster id, e.g. `0123-456789-abcdefgh`.
+//!     pub cluster_id: String,
+//! }
+//!
+//! /// Get one cluster's full configuration and state.
+//! #[tool(read_only, idempotent, title = "Get cluster")]
+//! fn get_cluster(ctx: &Context, args: GetCluster) -> Result<Output<serde_json::Value>> {
+//!     let cluster: serde_json::Value = ctx.get("/api/2.1/clusters/get", &[("cluster_id", args.cluster_id)])?;
+//!     Ok(Output::new(format!("{}", cluster["state"]), cluster))
+//! }
+//!
+//! databricks_mcp_sdk::plugin! {
+//!     name: "my-clusters",
+//!     description: "Clusters, my way",
+//!     grants: ["GET /api/2.1/clusters/get"],
+//!     tools: [get_cluster],
+//! }
+//! ```
+//!
+//! # How a call runs
+//! The host validates the arguments against the input schema, creates a fresh instance of the
+//! component, and calls the tool. [`Context`] is the tool's only way out: workspace requests
+//! (the host adds the URL and credential, checks the grants and retries throttling), progress,
+//! logs, sleeps and compensations. Each call has a deadline and a memory limit set by the host.
+
+#[doc(hidden)]
+#[path = "bindings.rs"]
+pub mod __bindings;
+use __bindings as bindings;
+mod context;
+mod error;
+mod paging;
+mod plugin;
+mod tool;
+mod wait;
+
+pub use context::{Compensation, Context, LogLevel, Method, Request, Response};
+pub use databricks_mcp_sdk_macros::{schema, tool};
+pub use error::{ApiError, Result, ToolError};
+pub use paging::{Page, PageArgs, Paging};
+pub use plugin::{CONTRACT_VERSION, Plugin};
+pub use tool::{Annotations, IntoToolOutput, Output, ToolDef, ToolOutput, schema_for};
+pub use wait::{Poll, Wait};
+
+/// Re-exported so plugins need no direct dependency; `#[schema]` derives through these paths.
+pub use {schemars, serde, serde_json};
+
+/// Arguments of a tool that takes none.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// Everything a tool pack usually needs.
+pub mod prelude {
+    pub use crate::{
+        Context, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, plugin, schema, tool,
+    };
+    pub use serde_json::{Value, json};
+}
+
+#[doc(hidden)]
+pub use tool::private as __private;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contract_version_matches_the_wit_package() {
+        let wit = include_str!("../../wit/plugin.wit");
+        let expected = format!("package databricks-mcp:plugin@{};", crate::CONTRACT_VERSION);
+        assert!(wit.contains(&expected), "wit/plugin.wit does not declare {expected}");
+    }
+
+    #[test]
+    fn integers_stay_integers_in_schemas() {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code, reason = "only the schema is looked at")]
+        struct Args {
+            /// How many.
+            n: u32,
+            m: Option<i64>,
+        }
+        let schema = crate::schema_for::<Args>();
+        assert_eq!(schema["properties"]["n"]["type"], "integer");
+        assert_eq!(schema["properties"]["n"]["description"], "How many.");
+        assert_eq!(schema["required"], serde_json::json!(["n"]));
+    }
+}
