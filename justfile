@@ -1,0 +1,68 @@
+# The things a developer does. CI calls the same recipes (see .ci/run).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# First-party plugins, built for wasm32-wasip2 into target/plugins.
+plugin_crates := "clusters"
+demo_port := env_var_or_default("DEMO_PORT", "8765")
+
+# List the recipes.
+default:
+    @just --list
+
+# Add the wasm32-wasip2 target when it is missing.
+setup:
+    @rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+# Build the first-party plugins into target/plugins.
+plugins: setup
+    cargo build --profile plugin --target wasm32-wasip2 --target-dir target/wasm {{ prepend("-p ", plugin_crates) }}
+    mkdir -p target/plugins
+    for crate in {{ plugin_crates }}; do cp "target/wasm/wasm32-wasip2/plugin/${crate//-/_}.wasm" target/plugins/; done
+    @ls -l target/plugins
+
+# Build the host, the emulator and the plugins (release: the project's one profile).
+build: plugins
+    cargo build --release -p databricks-mcp -p databricks-emulator
+
+# Run every test: unit tests, the emulator's, and end to end over MCP (builds plugins and fixtures).
+test: setup
+    cargo test --release --workspace --exclude clusters --exclude fixture-escape --exclude fixture-collide --exclude fixture-bad-manifest --exclude fixture-future-contract
+
+# Start the demo workspace (emulator) and show the host serving it; Ctrl-C stops it.
+demo: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    ./target/release/databricks-emulator --seed demo --port {{ demo_port }} > target/demo-emulator.out &
+    emulator=$!
+    trap 'kill $emulator 2>/dev/null' EXIT
+    for _ in $(seq 100); do grep -q listening target/demo-emulator.out 2>/dev/null && break; sleep 0.1; done
+    python3 tests/demo/client.py --host-binary target/release/databricks-mcp --plugin-dir target/plugins --workspace "http://127.0.0.1:{{ demo_port }}"
+    echo
+    echo "The demo workspace keeps running at http://127.0.0.1:{{ demo_port }} until you press Ctrl-C."
+    wait $emulator
+
+# The demo's scripted session only, then stop (used by CI to keep the demo working).
+demo-check: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    ./target/release/databricks-emulator --seed demo --port 0 > target/demo-emulator.out &
+    emulator=$!
+    trap 'kill $emulator 2>/dev/null' EXIT
+    for _ in $(seq 100); do grep -q listening target/demo-emulator.out 2>/dev/null && break; sleep 0.1; done
+    url=$(grep -o 'http://[0-9.:]*' target/demo-emulator.out)
+    python3 tests/demo/client.py --host-binary target/release/databricks-mcp --plugin-dir target/plugins --workspace "$url" --no-config
+
+# Measure start-up, per-call overhead and memory against the emulator (release build).
+bench: plugins
+    cargo bench -p databricks-mcp --bench overhead
+
+# Lints: rustfmt and clippy with warnings as errors, host and guest crates.
+lint: setup
+    cargo fmt --all -- --check
+    cargo clippy --release --workspace --exclude clusters --exclude fixture-escape --exclude fixture-collide --exclude fixture-bad-manifest --exclude fixture-future-contract --all-targets -- -D warnings
+    cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all

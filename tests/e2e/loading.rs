@@ -1,0 +1,36 @@
+//! Plugins the host must refuse to load, each with a message naming the file and the reason,
+//! while the others load.
+
+use serde_json::json;
+
+use crate::support::Setup;
+
+#[tokio::test]
+async fn refuses_broken_plugins_and_loads_the_rest() {
+    let h = Setup::new(&["clusters", "fixture-collide", "fixture-future-contract", "fixture-bad-manifest"])
+        .file("garbage.wasm", b"\0asm\x01\0\0\0 this is not a component")
+        .file("empty.wasm", b"")
+        .start()
+        .await;
+    let tools = h.tools().await;
+    assert_eq!(tools.len(), 15, "only the clusters tools: {:?}", tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>());
+    let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+    assert_eq!(data["clusters"].as_array().unwrap().len(), 1, "the real list_clusters answers");
+
+    let log = h.log();
+    let line = |file: &str| {
+        log.lines()
+            .find(|l| l.contains(file) && l.contains("ERROR"))
+            .unwrap_or_else(|| panic!("no error line about {file}:\n{log}"))
+            .to_string()
+    };
+    let collide = line("fixture_collide.wasm");
+    assert!(collide.contains("tool `list_clusters` of plugin `collide` collides") && collide.contains("plugin `clusters`"), "{collide}");
+    let future = line("fixture_future_contract.wasm");
+    assert!(future.contains("contract 0.9.0") && future.contains("0.1.x"), "{future}");
+    let bad = line("fixture_bad_manifest.wasm");
+    assert!(bad.contains("tool name `bad tool name` is invalid"), "{bad}");
+    for junk in ["garbage.wasm", "empty.wasm"] {
+        assert!(line(junk).contains("not a valid WebAssembly component"), "{}", line(junk));
+    }
+}

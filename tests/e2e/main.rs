@@ -1,0 +1,10 @@
+//! End-to-end tests: the `databricks-mcp` binary, spawned over stdio and driven by an MCP
+//! client (rmcp), against the workspace emulator on loopback.
+//!
+//! Each test reads as a specification; `support` holds the harness that makes each a few lines.
+
+mod clusters;
+mod loading;
+mod protocol;
+mod sandbox;
+mod support;

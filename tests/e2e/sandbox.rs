@@ -1,0 +1,117 @@
+//! A hostile plugin tries every way out; each is refused with a clear error and the host keeps
+//! serving the well-behaved plugin next to it.
+
+use std::time::Duration;
+
+use databricks_emulator::DEMO_TOKEN;
+use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
+use rmcp::service::PeerRequestOptions;
+use serde_json::json;
+
+use crate::support::{Harness, Setup, within};
+
+async fn sandboxed() -> Harness {
+    Setup::new(&["clusters", "fixture-escape"])
+        .config("[plugins.escape.limits]\ndeadline_seconds = 1\nmemory_mib = 32")
+        .start()
+        .await
+}
+
+/// The host still answers the clusters plugin.
+async fn still_serving(h: &Harness) {
+    let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+    assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cannot_read_host_files_environment_or_network() {
+    let h = sandboxed().await;
+    let text = h.err("read_file", json!({"target": "/etc/passwd"})).await;
+    assert!(text.contains("reading /etc/passwd failed"), "{text}");
+    assert!(!text.contains("root:"));
+
+    let text = h.err("read_env", json!({})).await;
+    assert!(text.contains("no environment variables"), "{text}");
+
+    // Even the emulator, which is listening on loopback, is out of reach except through the host.
+    let text = h.err("open_socket", json!({"target": h.emulator.addr().to_string()})).await;
+    assert!(text.contains("failed"), "{text}");
+    still_serving(&h).await;
+}
+
+#[tokio::test]
+async fn a_runaway_loop_is_stopped_at_the_deadline() {
+    let h = sandboxed().await;
+    let started = std::time::Instant::now();
+    let text = h.err("spin", json!({})).await;
+    assert_eq!(text, "plugin `escape` exceeded its deadline of 1 s and was stopped");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    still_serving(&h).await;
+}
+
+#[tokio::test]
+async fn allocating_past_the_memory_limit_is_stopped() {
+    let h = sandboxed().await;
+    let text = h.err("allocate", json!({})).await;
+    assert_eq!(text, "plugin `escape` exceeded its memory limit of 32 MiB and was stopped");
+    still_serving(&h).await;
+}
+
+#[tokio::test]
+async fn requests_outside_the_grants_or_with_own_credentials_are_refused() {
+    let h = sandboxed().await;
+    let text = h.err("outside_grants", json!({"target": "/api/2.0/secrets/list"})).await;
+    assert!(text.contains("GET /api/2.0/secrets/list is outside the grants of plugin `escape`"), "{text}");
+    let text = h.err("outside_grants", json!({"target": "//evil.example.com/api/2.1/clusters/get"})).await;
+    assert!(text.contains("never a host"), "{text}");
+    let text = h.err("outside_grants", json!({"target": "/api/2.1/clusters/../../admin"})).await;
+    assert!(text.contains("'..'"), "{text}");
+    let text = h.err("own_authorization", json!({})).await;
+    assert!(text.contains("header `Authorization` may not be set by a plugin"), "{text}");
+
+    let sent = h.emulator.requests();
+    assert!(sent.iter().all(|r| r.path != "/api/2.0/secrets/list"), "the refused request never left the host");
+    assert!(sent.iter().all(|r| r.authorization.as_deref() == Some(&format!("Bearer {DEMO_TOKEN}")[..])));
+    still_serving(&h).await;
+}
+
+#[tokio::test]
+async fn output_that_breaks_the_schema_and_panics_are_tool_errors() {
+    let h = sandboxed().await;
+    let text = h.err("bad_output", json!({})).await;
+    assert!(text.starts_with("plugin `escape` returned output that breaks the output schema of `bad_output`"), "{text}");
+    assert!(text.contains("count"), "{text}");
+    let text = h.err("panic", json!({})).await;
+    assert!(text.contains("panicked at") && text.contains("on purpose"), "{text}");
+    still_serving(&h).await;
+    assert!(h.log().contains("plugin=escape"), "guest output is logged tagged with the plugin");
+}
+
+#[tokio::test]
+async fn cancelling_a_call_stops_it_and_sends_its_compensation() {
+    let h = Harness::start(&["clusters", "fixture-escape"]).await;
+    let (_, listed) = h.ok("list_clusters", json!({"states": ["RUNNING"], "limit": 1})).await;
+    let id = listed["clusters"][0]["cluster_id"].as_str().unwrap().to_string();
+
+    let params = CallToolRequestParams::new("hang_with_compensation").with_arguments(json!({"target": id}).as_object().unwrap().clone());
+    let handle = h
+        .client
+        .send_cancellable_request(ClientRequest::CallToolRequest(Request::new(params)), PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    // Let the call start and register its compensation.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(h.requests_to("POST", "/api/2.1/clusters/delete").is_empty(), "nothing sent while the call runs");
+    handle.cancel(Some("test".into())).await.unwrap();
+
+    within(Duration::from_secs(10), "the compensation request", async {
+        while h.requests_to("POST", "/api/2.1/clusters/delete").is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let sent = h.requests_to("POST", "/api/2.1/clusters/delete");
+    assert!(sent[0].body.contains(&id), "{}", sent[0].body);
+    still_serving(&h).await;
+    assert!(!h.log().contains(DEMO_TOKEN), "the token is never logged");
+}

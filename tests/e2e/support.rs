@@ -1,0 +1,187 @@
+//! The harness: an emulator, a plugin directory, the host under test and an MCP client.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use databricks_emulator::{DEMO_TOKEN, Emulator, EmulatorConfig};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam, Tool};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
+use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
+use serde_json::Value;
+
+/// Fail with `what` if `future` takes longer than `limit`, so a hang says where it hung.
+pub async fn within<T>(limit: Duration, what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(limit, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out after {limit:?}: {what}"),
+    }
+}
+
+/// The client side: records the notifications the tests look at.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder {
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Recorder {
+    async fn on_progress(&self, params: ProgressNotificationParam, _context: NotificationContext<RoleClient>) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+/// How to start a host.
+pub struct Setup {
+    plugins: Vec<&'static str>,
+    config: String,
+    emulator: EmulatorConfig,
+    token: Option<String>,
+    files: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Setup {
+    pub fn new(plugins: &[&'static str]) -> Self {
+        Self { plugins: plugins.to_vec(), config: String::new(), emulator: EmulatorConfig::default(), token: None, files: Vec::new() }
+    }
+
+    /// Extra TOML for the host's config file.
+    pub fn config(mut self, toml: &str) -> Self {
+        self.config.push_str(toml);
+        self.config.push('\n');
+        self
+    }
+
+    pub fn transition_delay(mut self, delay: Duration) -> Self {
+        self.emulator.transition_delay = delay;
+        self
+    }
+
+    /// Put a file with these bytes in the plugin directory.
+    pub fn file(mut self, name: &'static str, bytes: &[u8]) -> Self {
+        self.files.push((name, bytes.to_vec()));
+        self
+    }
+
+    /// Give the host this token instead of the emulator's.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    pub async fn start(self) -> Harness {
+        let emulator = Emulator::start(self.emulator).await.expect("emulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plugin_dir = dir.path().join("plugins");
+        std::fs::create_dir(&plugin_dir).unwrap();
+        for package in &self.plugins {
+            let wasm = test_plugins::wasm(package);
+            let name = wasm.file_name().unwrap();
+            std::fs::copy(&wasm, plugin_dir.join(name)).unwrap_or_else(|e| panic!("copying {}: {e}", wasm.display()));
+        }
+        for (name, bytes) in &self.files {
+            std::fs::write(plugin_dir.join(name), bytes).unwrap();
+        }
+        let config_file = dir.path().join("config.toml");
+        std::fs::write(&config_file, &self.config).unwrap();
+        let log_file = dir.path().join("host.log");
+        let token = self.token.unwrap_or_else(|| DEMO_TOKEN.to_string());
+        let client = start_host(&plugin_dir, &config_file, &log_file, &emulator.url(), &token).await;
+        Harness { emulator, client, dir, log_file, progress: Default::default() }.with_progress()
+    }
+}
+
+async fn start_host(plugin_dir: &Path, config: &Path, log: &Path, host: &str, token: &str) -> RunningService<RoleClient, Recorder> {
+    let log = std::fs::File::create(log).unwrap();
+    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_databricks-mcp")).configure(|c| {
+        c.arg("serve")
+            .arg("--plugin-dir")
+            .arg(plugin_dir)
+            .arg("--config")
+            .arg(config)
+            .env("DATABRICKS_HOST", host)
+            .env("DATABRICKS_TOKEN", token)
+            .env("DATABRICKS_MCP_LOG", "debug,rmcp=info,wasmtime=warn,cranelift=warn")
+            // One compiled-plugin cache for the whole test run.
+            .env("XDG_CACHE_HOME", cache_home());
+    });
+    let (transport, _) = TokioChildProcess::builder(command).stderr(log).spawn().expect("host starts");
+    within(Duration::from_secs(60), "MCP initialize", Recorder::default().serve(transport)).await.expect("MCP session")
+}
+
+fn cache_home() -> PathBuf {
+    test_plugins::dir().join("../../test-cache")
+}
+
+/// A running host with its emulator.
+pub struct Harness {
+    pub emulator: Emulator,
+    pub client: RunningService<RoleClient, Recorder>,
+    pub dir: tempfile::TempDir,
+    pub log_file: PathBuf,
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl Harness {
+    fn with_progress(mut self) -> Self {
+        self.progress = self.client.service().progress.clone();
+        self
+    }
+
+    /// Start a host with `plugins` and default settings.
+    pub async fn start(plugins: &[&'static str]) -> Self {
+        Setup::new(plugins).start().await
+    }
+
+    pub async fn tools(&self) -> Vec<Tool> {
+        within(Duration::from_secs(20), "tools/list", self.client.list_all_tools()).await.expect("tools/list")
+    }
+
+    /// Call a tool; the JSON-RPC call itself must succeed.
+    pub async fn call(&self, name: &str, arguments: Value) -> CallToolResult {
+        let Value::Object(arguments) = arguments else { panic!("arguments must be an object") };
+        let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments);
+        within(Duration::from_secs(60), &format!("tools/call {name}"), self.client.call_tool(params))
+            .await
+            .unwrap_or_else(|e| panic!("tools/call {name} failed at the protocol level: {e}"))
+    }
+
+    /// Call a tool that must succeed; returns (text, structured).
+    pub async fn ok(&self, name: &str, arguments: Value) -> (String, Value) {
+        let result = self.call(name, arguments).await;
+        let text = text_of(&result);
+        assert_ne!(result.is_error, Some(true), "{name} failed: {text}");
+        (text, result.structured_content.clone().unwrap_or(Value::Null))
+    }
+
+    /// Call a tool that must fail as a tool error; returns its text.
+    pub async fn err(&self, name: &str, arguments: Value) -> String {
+        let result = self.call(name, arguments).await;
+        let text = text_of(&result);
+        assert_eq!(result.is_error, Some(true), "{name} should have failed but returned: {text}");
+        text
+    }
+
+    /// What the host wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// Requests the emulator received with `method` on `path`.
+    pub fn requests_to(&self, method: &str, path: &str) -> Vec<databricks_emulator::RecordedRequest> {
+        self.emulator.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
+    }
+}
+
+pub fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| match c {
+            rmcp::model::ContentBlock::Text(t) => Some(t.text.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
