@@ -238,6 +238,11 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
     }
 
     async fn clear_compensation(&mut self, handle: u32) {
+        // Once the call is cancelled or out of time the host is committed to compensating; a guest
+        // unwinding after the fact must not take that back.
+        if self.env.cancel.is_cancelled() || Instant::now() >= self.env.deadline {
+            return;
+        }
         let mut list = self.env.compensations.lock().unwrap_or_else(|e| e.into_inner());
         list.retain(|(h, _)| *h != handle);
     }

@@ -179,6 +179,7 @@ impl Grant {
             let last = i + 1 == segments.len();
             let ok = match segment.as_str() {
                 "" | "." | ".." => false,
+                "*" => true,
                 "**" => last,
                 s => !s.contains('*') && !s.contains('?') && !s.contains('#') && !s.contains('%'),
             };

@@ -221,7 +221,7 @@ impl Plugin {
             Ended::Deadline => Err(CallFailure::Deadline { plugin: plugin.clone(), seconds: self.limits.deadline.as_secs_f64() }),
             Ended::Cancelled => Err(CallFailure::Cancelled),
         };
-        if matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled)) {
+        if request.cancel.is_cancelled() || matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled)) {
             compensate(&env);
         }
         tracing::info!(

@@ -88,7 +88,7 @@ impl Setup {
         let log_file = dir.path().join("host.log");
         let token = self.token.unwrap_or_else(|| DEMO_TOKEN.to_string());
         let client = start_host(&plugin_dir, &config_file, &log_file, &emulator.url(), &token).await;
-        Harness { emulator, client, dir, log_file, progress: Default::default() }.with_progress()
+        Harness { emulator, client, _dir: dir, log_file, progress: Default::default() }.with_progress()
     }
 }
 
@@ -118,7 +118,7 @@ fn cache_home() -> PathBuf {
 pub struct Harness {
     pub emulator: Emulator,
     pub client: RunningService<RoleClient, Recorder>,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     pub log_file: PathBuf,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }

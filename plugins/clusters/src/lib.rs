@@ -533,7 +533,7 @@ fn pin_cluster(ctx: &Context, args: ClusterId) -> Result<Output<ClusterAction>> 
     action(ctx, &args.cluster_id, format!("Pinned cluster {}.", args.cluster_id))
 }
 
-/// Unpin a cluster.
+/// Unpin a cluster: once terminated it leaves the list after 30 days like any other cluster.
 #[tool(idempotent, title = "Unpin cluster")]
 fn unpin_cluster(ctx: &Context, args: ClusterId) -> Result<Output<ClusterAction>> {
     ctx.post_empty(&path("unpin"), &json!({ "cluster_id": args.cluster_id }))?;

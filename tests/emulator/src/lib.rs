@@ -1,0 +1,192 @@
+//! A Databricks workspace on loopback: the REST wire format of the real service, backed by
+//! in-memory state, so the MCP server and its plugins can be tested and demonstrated without a real
+//! workspace.
+//!
+//! # How it is organised
+//!
+//! - [`Emulator`] (this file) starts the server on a socket and gives tests a handle on it:
+//!   faults, recorded requests, the transition clock, resource state.
+//! - `server`: routing and the layers every request passes (record → faults → auth).
+//! - `workspace`: the shared state; one field per API family in `Workspace`.
+//! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
+//!   `clusters` (Clusters API 2.0 and 2.1).
+//! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
+//!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
+//!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
+//!
+//! # Using it in a test
+//!
+//! 1. `let emu = Emulator::start(EmulatorConfig::default()).await?;` binds `127.0.0.1:0`.
+//! 2. Point a client at [`Emulator::url`] with the token [`DEMO_TOKEN`].
+//! 3. Optionally [`Emulator::inject`] a [`Fault`], or slow transitions with
+//!    [`Emulator::set_transition_delay`].
+//! 4. Assert on responses, on [`Emulator::requests`] and on [`Emulator::cluster_state`].
+//! 5. `emu.shutdown().await` (dropping it also stops the server).
+//!
+//! # Behaviour worth knowing
+//!
+//! - Every `/api/...` request needs `Authorization: Bearer <token>` with [`DEMO_TOKEN`] or a token
+//!   from [`EmulatorConfig::tokens`]; otherwise 401 `UNAUTHENTICATED`. Unknown routes and wrong
+//!   methods answer 404 `ENDPOINT_NOT_FOUND`.
+//! - State transitions (PENDING → RUNNING, ...) take [`EmulatorConfig::transition_delay`] per step
+//!   and advance when read; with `ZERO` the next read already sees the final state.
+//! - A missing cluster is 400 `INVALID_PARAMETER_VALUE` `"Cluster <id> does not exist"`, the wording
+//!   SDKs turn into `ResourceDoesNotExist`.
+//! - Admin routes under `/emulator/` (faults, recorded requests, clock) need no token; they are
+//!   neither faulted nor recorded. See the `admin` module.
+//!
+//! # Seeds
+//!
+//! [`Seed::Test`] holds five clusters with fixed ids (times are relative to start-up):
+//!
+//! | id | name | state | size |
+//! |---|---|---|---|
+//! | `0101-000000-shared01` | shared-autoscaling | RUNNING, pinned | autoscale 2..8, i3.xlarge |
+//! | `0101-000000-report01` | reporting | RUNNING | 2 workers, m5d.xlarge |
+//! | `0101-000000-mlgpu001` | ml-gpu | RUNNING | 1 worker, g4dn.xlarge |
+//! | `0101-000000-etlnig01` | etl-nightly | TERMINATED (INACTIVITY) | 4 workers, i3.2xlarge |
+//! | `0101-000000-adhoc001` | adhoc-analysis | TERMINATED (USER_REQUEST) | autoscale 1..4, r5d.xlarge |
+//!
+//! [`Seed::Demo`] adds thirty more (35 in all): job and all-purpose clusters, one starting and one
+//! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
+//! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
+//! belong to `demo.user@example.com`.
+
+#![warn(missing_docs)]
+
+mod admin;
+mod clock;
+mod clusters;
+mod config;
+mod error;
+mod extract;
+mod faults;
+mod net;
+mod pagination;
+mod recording;
+mod server;
+mod workspace;
+
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+pub use config::{EmulatorConfig, Seed, UnknownSeed};
+pub use faults::{Fault, FaultKind};
+pub use recording::RecordedRequest;
+
+use workspace::AppState;
+
+/// The token every seed accepts; the README names it.
+pub const DEMO_TOKEN: &str = "dapi-emulator-demo-token";
+
+/// How long [`Emulator::shutdown`] lets open requests finish before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// A running emulator on a loopback socket. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts an emulator on `127.0.0.1` with a free port.
+    pub async fn start(config: EmulatorConfig) -> anyhow::Result<Emulator> {
+        Self::start_on(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Starts an emulator on `addr` (port 0 picks a free one).
+    pub async fn start_on(config: EmulatorConfig, addr: SocketAddr) -> anyhow::Result<Emulator> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the emulator to {addr}"))?;
+        let addr = listener
+            .local_addr()
+            .context("reading the emulator's bound address")?;
+        let state = Arc::new(AppState::new(&config));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async {
+            // A dropped sender also means stop.
+            let _ = stopped.await;
+        };
+        let server = server::serve(listener, state.clone(), shutdown);
+        let task = tokio::spawn(async move {
+            if let Err(e) = server.await {
+                tracing::error!("emulator server failed: {e}");
+            }
+        });
+        tracing::info!(%addr, seed = %config.seed, "emulator started");
+        Ok(Emulator {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues a fault for the next `fault.count` matching requests.
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults.push(fault);
+    }
+
+    /// Every request received so far (admin routes excepted), in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.recorder.all()
+    }
+
+    /// Sets how long each state-transition step takes from now on.
+    pub fn set_transition_delay(&self, delay: Duration) {
+        self.state.clock.set_transition_delay(delay);
+    }
+
+    /// The current state of a cluster (`"RUNNING"`, ...), or `None` if there is no such cluster.
+    pub fn cluster_state(&self, cluster_id: &str) -> Option<String> {
+        clusters::state_of(&self.state, cluster_id)
+    }
+
+    /// Stops accepting connections, lets open requests finish (briefly), and waits for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere: the emulator's state stays usable for the
+/// rest of a test run even if one handler panicked mid-update.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
