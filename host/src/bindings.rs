@@ -15,10 +15,12 @@ mod generated {
     });
 }
 
-pub use generated::{ToolPack, ToolPackPre, databricks_mcp};
-pub use databricks_mcp::plugin::types::{CallContext, ToolError, ToolOutput};
-pub use databricks_mcp::plugin::workspace::{Method as WitMethod, Request as WitRequest, Response as WitResponse, SendError as WitSendError};
 pub use databricks_mcp::plugin::host::LogLevel;
+pub use databricks_mcp::plugin::types::{CallContext, ToolError, ToolOutput};
+pub use databricks_mcp::plugin::workspace::{
+    Method as WitMethod, Request as WitRequest, Response as WitResponse, SendError as WitSendError,
+};
+pub use generated::{ToolPack, ToolPackPre, databricks_mcp};
 
 /// Convert a manifest returned by a plugin, checking everything that can be checked without
 /// policy: names, schemas, grants and the contract version.
@@ -27,7 +29,8 @@ pub fn manifest_from_wit(m: databricks_mcp::plugin::types::Manifest) -> Result<M
     let mut tools = Vec::with_capacity(m.tools.len());
     for t in m.tools {
         let input_schema = manifest::parse_schema(&t.name, "input", &t.input_schema)?;
-        let output_schema = t.output_schema.as_deref().map(|s| manifest::parse_schema(&t.name, "output", s)).transpose()?;
+        let output_schema =
+            t.output_schema.as_deref().map(|s| manifest::parse_schema(&t.name, "output", s)).transpose()?;
         tools.push(ToolSpec {
             name: t.name,
             title: t.title,

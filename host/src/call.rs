@@ -178,8 +178,12 @@ impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
         let started = Instant::now();
         let result = client.send(&request, env.limits.max_response_bytes).await;
         match &result {
-            Ok(r) => tracing::debug!(plugin = %env.plugin, method = %request.method, path = %request.path, status = r.status, ms = started.elapsed().as_millis() as u64, "workspace request"),
-            Err(e) => tracing::warn!(plugin = %env.plugin, method = %request.method, path = %request.path, "workspace request failed: {e}"),
+            Ok(r) => {
+                tracing::debug!(plugin = %env.plugin, method = %request.method, path = %request.path, status = r.status, ms = started.elapsed().as_millis() as u64, "workspace request")
+            }
+            Err(e) => {
+                tracing::warn!(plugin = %env.plugin, method = %request.method, path = %request.path, "workspace request failed: {e}")
+            }
         }
         match result {
             Ok(r) => Ok(WitResponse { status: r.status, headers: r.headers, body: r.body }),
@@ -200,11 +204,21 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
         let env = &self.env;
         let message = truncate(&message, 4096);
         match level {
-            LogLevel::Trace => tracing::trace!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
-            LogLevel::Debug => tracing::debug!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
-            LogLevel::Info => tracing::info!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
-            LogLevel::Warn => tracing::warn!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
-            LogLevel::Error => tracing::error!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}"),
+            LogLevel::Trace => {
+                tracing::trace!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
+            }
         }
     }
 

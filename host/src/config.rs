@@ -190,10 +190,8 @@ mod tests {
 
     #[test]
     fn plugin_limits_override_defaults() {
-        let config: Config = toml::from_str(
-            "[limits]\nmemory_mib = 32\n[plugins.slow.limits]\ndeadline_seconds = 0.5\n",
-        )
-        .unwrap();
+        let config: Config =
+            toml::from_str("[limits]\nmemory_mib = 32\n[plugins.slow.limits]\ndeadline_seconds = 0.5\n").unwrap();
         let slow = config.limits_for("slow").unwrap();
         assert_eq!(slow.memory_bytes, 32 << 20);
         assert_eq!(slow.deadline, Duration::from_millis(500));

@@ -47,7 +47,9 @@ pub struct Annotations {
 pub enum ManifestError {
     #[error("plugin name `{0}` is invalid: use 1-64 characters of a-z, 0-9 and '-'")]
     BadPluginName(String),
-    #[error("built for contract {found}, but this host runs contract {supported}; rebuild the plugin with a matching databricks-mcp-sdk")]
+    #[error(
+        "built for contract {found}, but this host runs contract {supported}; rebuild the plugin with a matching databricks-mcp-sdk"
+    )]
     UnsupportedContract { found: String, supported: String },
     #[error("tool name `{0}` is invalid: use 1-64 characters of a-z, A-Z, 0-9, '_' and '-'")]
     BadToolName(String),
@@ -102,7 +104,11 @@ pub fn check_contract(version: &str) -> Result<(), ManifestError> {
 }
 
 /// Parse a tool schema from the manifest: it must be a JSON object.
-pub fn parse_schema(tool: &str, which: &'static str, text: &str) -> Result<serde_json::Map<String, Value>, ManifestError> {
+pub fn parse_schema(
+    tool: &str,
+    which: &'static str,
+    text: &str,
+) -> Result<serde_json::Map<String, Value>, ManifestError> {
     let bad = |reason: String| ManifestError::BadSchema { tool: tool.to_string(), which, reason };
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => {
@@ -170,7 +176,8 @@ impl Grant {
     /// Parse a grant from its manifest parts.
     pub fn parse(method: &str, path: &str) -> Result<Self, ManifestError> {
         let whole = format!("{method} {path}");
-        let method = Method::parse(method).ok_or_else(|| ManifestError::BadGrant(whole.clone(), "unknown HTTP method".into()))?;
+        let method = Method::parse(method)
+            .ok_or_else(|| ManifestError::BadGrant(whole.clone(), "unknown HTTP method".into()))?;
         if !path.starts_with('/') {
             return Err(ManifestError::BadGrant(whole, "the path must start with '/'".into()));
         }
@@ -238,10 +245,14 @@ impl fmt::Display for Grant {
 /// server might decode into them.
 pub fn normalize_path(path: &str) -> Result<&str, String> {
     if !path.starts_with('/') || path.starts_with("//") {
-        return Err(format!("path `{path}` must start with a single '/': plugins name a path on the workspace, never a host"));
+        return Err(format!(
+            "path `{path}` must start with a single '/': plugins name a path on the workspace, never a host"
+        ));
     }
     if path.contains(['?', '#', '\\']) || path.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(format!("path `{path}` may not contain a query, fragment, backslash, space or control character; pass query parameters separately"));
+        return Err(format!(
+            "path `{path}` may not contain a query, fragment, backslash, space or control character; pass query parameters separately"
+        ));
     }
     let lower = path.to_ascii_lowercase();
     if lower.contains("%2f") || lower.contains("%5c") || lower.contains("%2e") || lower.contains("%00") {
@@ -283,14 +294,33 @@ mod tests {
 
     #[test]
     fn refuses_malformed_grants() {
-        for (m, p) in [("FETCH", "/api"), ("GET", "api/x"), ("GET", "/**"), ("GET", "/*/x"), ("GET", "/api/**/x"), ("GET", "/api/../x"), ("GET", "/api/clu*")] {
+        for (m, p) in [
+            ("FETCH", "/api"),
+            ("GET", "api/x"),
+            ("GET", "/**"),
+            ("GET", "/*/x"),
+            ("GET", "/api/**/x"),
+            ("GET", "/api/../x"),
+            ("GET", "/api/clu*"),
+        ] {
             assert!(Grant::parse(m, p).is_err(), "{m} {p} should be refused");
         }
     }
 
     #[test]
     fn refuses_paths_that_could_leave_the_workspace_api() {
-        for p in ["https://evil.example/api", "//evil.example/api", "api/2.1", "/api/../admin", "/api/./x", "/api//x", "/api/x?y=1", "/api/%2e%2e/x", "/api/a%2Fb", "/api/x#f"] {
+        for p in [
+            "https://evil.example/api",
+            "//evil.example/api",
+            "api/2.1",
+            "/api/../admin",
+            "/api/./x",
+            "/api//x",
+            "/api/x?y=1",
+            "/api/%2e%2e/x",
+            "/api/a%2Fb",
+            "/api/x#f",
+        ] {
             assert!(normalize_path(p).is_err(), "{p} should be refused");
         }
         assert_eq!(normalize_path("/api/2.1/clusters/get"), Ok("/api/2.1/clusters/get"));

@@ -91,7 +91,10 @@ impl ServerHandler for McpServer {
         let snapshot = self.inner.registry.snapshot();
         let name = request.name.as_ref();
         let Some(plugin) = snapshot.plugin_for(name).cloned() else {
-            return Err(McpError::invalid_params(format!("unknown tool `{name}`; call tools/list for the tools this server has"), None));
+            return Err(McpError::invalid_params(
+                format!("unknown tool `{name}`; call tools/list for the tools this server has"),
+                None,
+            ));
         };
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
 

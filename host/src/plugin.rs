@@ -17,8 +17,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::types::ComponentItem;
 use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -80,7 +80,9 @@ pub enum CallFailure {
     Crashed { plugin: String, message: String },
     #[error("the call was cancelled")]
     Cancelled,
-    #[error("plugin `{plugin}` returned {bytes} bytes of output, over the limit of {limit} bytes; ask for less (a smaller `limit`, a narrower filter, or the next page)")]
+    #[error(
+        "plugin `{plugin}` returned {bytes} bytes of output, over the limit of {limit} bytes; ask for less (a smaller `limit`, a narrower filter, or the next page)"
+    )]
     OutputTooLarge { plugin: String, bytes: usize, limit: usize },
     #[error("plugin `{plugin}` returned output that breaks the output schema of `{tool}`: {message}")]
     BadOutput { plugin: String, tool: String, message: String },
@@ -117,10 +119,7 @@ impl Plugin {
             .map_err(|e| fail(format!("compilation task failed: {e}")))?
             .map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
         check_imports(&component, &runtime.engine).map_err(fail)?;
-        let pre = runtime
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| fail(format!("cannot be linked: {e}")))?;
+        let pre = runtime.linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot be linked: {e}")))?;
         let pre = ToolPackPre::new(pre).map_err(|e| fail(format!("does not implement the tool-pack world: {e}")))?;
 
         let manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
@@ -158,7 +157,10 @@ impl Plugin {
         client: Option<WorkspaceClient>,
     ) -> Result<CallOutput, CallFailure> {
         let plugin = self.manifest.name.clone();
-        let validators = self.validators.get(tool).ok_or_else(|| CallFailure::Tool(format!("plugin `{plugin}` has no tool `{tool}`")))?;
+        let validators = self
+            .validators
+            .get(tool)
+            .ok_or_else(|| CallFailure::Tool(format!("plugin `{plugin}` has no tool `{tool}`")))?;
         if let Some(message) = first_errors(&validators.input, &arguments) {
             return Err(CallFailure::InvalidArguments { tool: tool.to_string(), message });
         }
@@ -217,11 +219,17 @@ impl Plugin {
             Ended::Returned(Err(_)) if memory_hit => {
                 Err(CallFailure::MemoryLimit { plugin: plugin.clone(), mib: self.limits.memory_bytes >> 20 })
             }
-            Ended::Returned(Err(trap)) => Err(CallFailure::Crashed { plugin: plugin.clone(), message: crash_message(&trap, &stderr) }),
-            Ended::Deadline => Err(CallFailure::Deadline { plugin: plugin.clone(), seconds: self.limits.deadline.as_secs_f64() }),
+            Ended::Returned(Err(trap)) => {
+                Err(CallFailure::Crashed { plugin: plugin.clone(), message: crash_message(&trap, &stderr) })
+            }
+            Ended::Deadline => {
+                Err(CallFailure::Deadline { plugin: plugin.clone(), seconds: self.limits.deadline.as_secs_f64() })
+            }
             Ended::Cancelled => Err(CallFailure::Cancelled),
         };
-        if request.cancel.is_cancelled() || matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled)) {
+        if request.cancel.is_cancelled()
+            || matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled))
+        {
             compensate(&env);
         }
         tracing::info!(
@@ -249,7 +257,11 @@ impl Plugin {
         let plugin = &self.manifest.name;
         let bytes = output.text.len() + output.structured.as_ref().map_or(0, String::len);
         if bytes > self.limits.max_output_bytes {
-            return Err(CallFailure::OutputTooLarge { plugin: plugin.clone(), bytes, limit: self.limits.max_output_bytes });
+            return Err(CallFailure::OutputTooLarge {
+                plugin: plugin.clone(),
+                bytes,
+                limit: self.limits.max_output_bytes,
+            });
         }
         let bad = |message: String| CallFailure::BadOutput { plugin: plugin.clone(), tool: tool.to_string(), message };
         let structured = output
@@ -318,7 +330,9 @@ fn check_imports(component: &Component, engine: &wasmtime::Engine) -> Result<(),
                 ));
             }
         } else if !name.starts_with("wasi:") {
-            return Err(format!("imports `{name}`; plugins may import only WASI and the databricks-mcp:plugin interfaces"));
+            return Err(format!(
+                "imports `{name}`; plugins may import only WASI and the databricks-mcp:plugin interfaces"
+            ));
         }
     }
     Ok(())
@@ -399,8 +413,12 @@ fn compensate(env: &Arc<CallEnv>) {
     tokio::spawn(async move {
         for request in requests {
             match client.send(&request, max_body).await {
-                Ok(r) => tracing::info!(plugin = %plugin, method = %request.method, path = %request.path, status = r.status, "sent compensation"),
-                Err(e) => tracing::warn!(plugin = %plugin, method = %request.method, path = %request.path, "compensation failed: {e}"),
+                Ok(r) => {
+                    tracing::info!(plugin = %plugin, method = %request.method, path = %request.path, status = r.status, "sent compensation")
+                }
+                Err(e) => {
+                    tracing::warn!(plugin = %plugin, method = %request.method, path = %request.path, "compensation failed: {e}")
+                }
             }
         }
     });

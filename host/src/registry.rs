@@ -104,11 +104,14 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
             Err(e) => Err(LoadError { file: file.clone(), reason: format!("cannot read: {e}") }),
         };
         let added = loaded.and_then(|plugin| {
-            let (name, version, tools) = (plugin.manifest.name.clone(), plugin.manifest.version.clone(), plugin.manifest.tools.len());
+            let (name, version, tools) =
+                (plugin.manifest.name.clone(), plugin.manifest.version.clone(), plugin.manifest.tools.len());
             snapshot.add(plugin).map(|()| (name, version, tools))
         });
         match added {
-            Ok((name, version, tools)) => tracing::info!(plugin = %name, version = %version, tools, file = %file.display(), "loaded plugin"),
+            Ok((name, version, tools)) => {
+                tracing::info!(plugin = %name, version = %version, tools, file = %file.display(), "loaded plugin")
+            }
             Err(error) => {
                 tracing::error!("{error}");
                 errors.push(error);

@@ -86,8 +86,9 @@ impl WorkspaceClient {
         let host = std::env::var("DATABRICKS_HOST").map_err(|_| {
             anyhow::anyhow!("DATABRICKS_HOST is not set: set it to your workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net")
         })?;
-        let token = std::env::var("DATABRICKS_TOKEN")
-            .map_err(|_| anyhow::anyhow!("DATABRICKS_TOKEN is not set: set it to a personal access token of the workspace"))?;
+        let token = std::env::var("DATABRICKS_TOKEN").map_err(|_| {
+            anyhow::anyhow!("DATABRICKS_TOKEN is not set: set it to a personal access token of the workspace")
+        })?;
         if token.trim().is_empty() {
             bail!("DATABRICKS_TOKEN is empty");
         }
@@ -246,7 +247,8 @@ fn jitter() -> Duration {
 fn normalize_host(host: &str) -> anyhow::Result<reqwest::Url> {
     let host = host.trim().trim_end_matches('/');
     let with_scheme = if host.contains("://") { host.to_string() } else { format!("https://{host}") };
-    let mut url = reqwest::Url::parse(&with_scheme).with_context(|| format!("DATABRICKS_HOST `{host}` is not a URL"))?;
+    let mut url =
+        reqwest::Url::parse(&with_scheme).with_context(|| format!("DATABRICKS_HOST `{host}` is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         bail!("DATABRICKS_HOST `{host}` must be an http(s) URL of the workspace");
     }
@@ -265,8 +267,14 @@ mod tests {
 
     #[test]
     fn hosts_are_normalised_like_the_sdks() {
-        assert_eq!(normalize_host("adb-1.azuredatabricks.net/").unwrap().as_str(), "https://adb-1.azuredatabricks.net/");
-        assert_eq!(normalize_host("https://x.cloud.databricks.com:443").unwrap().as_str(), "https://x.cloud.databricks.com/");
+        assert_eq!(
+            normalize_host("adb-1.azuredatabricks.net/").unwrap().as_str(),
+            "https://adb-1.azuredatabricks.net/"
+        );
+        assert_eq!(
+            normalize_host("https://x.cloud.databricks.com:443").unwrap().as_str(),
+            "https://x.cloud.databricks.com/"
+        );
         assert_eq!(normalize_host("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
         assert!(normalize_host("ftp://x").is_err());
     }

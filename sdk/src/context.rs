@@ -110,9 +110,8 @@ impl Response {
         }
         // Methods that return nothing answer `{}` or an empty body.
         let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &self.body };
-        serde_json::from_slice(body).map_err(|e| {
-            ToolError::Internal(format!("the workspace answered with JSON this tool cannot read: {e}"))
-        })
+        serde_json::from_slice(body)
+            .map_err(|e| ToolError::Internal(format!("the workspace answered with JSON this tool cannot read: {e}")))
     }
 }
 
@@ -164,9 +163,13 @@ impl Context {
     pub fn send(&self, request: Request) -> Result<Response> {
         match workspace::send(&request.into_wit()) {
             Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
-            Err(workspace::SendError::Refused(m)) => Err(ToolError::PermissionDenied(format!("refused by the host: {m}"))),
+            Err(workspace::SendError::Refused(m)) => {
+                Err(ToolError::PermissionDenied(format!("refused by the host: {m}")))
+            }
             Err(workspace::SendError::LimitExceeded(m)) => Err(ToolError::Internal(format!("host limit reached: {m}"))),
-            Err(workspace::SendError::Unavailable(m)) => Err(ToolError::Internal(format!("workspace unavailable: {m}"))),
+            Err(workspace::SendError::Unavailable(m)) => {
+                Err(ToolError::Internal(format!("workspace unavailable: {m}")))
+            }
             Err(workspace::SendError::Timeout(m)) => Err(ToolError::Timeout(m)),
         }
     }

@@ -164,7 +164,10 @@ mod tests {
 
     #[test]
     fn parses_databricks_error_body() {
-        let e = ApiError::from_response(400, br#"{"error_code":"INVALID_STATE","message":"Cluster x is in unexpected state Running."}"#);
+        let e = ApiError::from_response(
+            400,
+            br#"{"error_code":"INVALID_STATE","message":"Cluster x is in unexpected state Running."}"#,
+        );
         assert_eq!(e.error_code, "INVALID_STATE");
         assert_eq!(e.message, "Cluster x is in unexpected state Running.");
         assert!(matches!(e.into_tool_error(), ToolError::Upstream(_)));
@@ -172,7 +175,10 @@ mod tests {
 
     #[test]
     fn missing_cluster_quirk_is_not_found() {
-        let e = ApiError::from_response(400, br#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster abc does not exist"}"#);
+        let e = ApiError::from_response(
+            400,
+            br#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster abc does not exist"}"#,
+        );
         assert_eq!(e.into_tool_error(), ToolError::NotFound("Cluster abc does not exist".into()));
     }
 

@@ -192,9 +192,13 @@ mod tests {
 
     #[test]
     fn query_token_passes_size_and_token() {
-        let r = prepare(Request::new(Method::Get, "/x"), Paging::QueryToken { size_param: "max_results" }, 5, Some("t1")).unwrap();
+        let r =
+            prepare(Request::new(Method::Get, "/x"), Paging::QueryToken { size_param: "max_results" }, 5, Some("t1"))
+                .unwrap();
         assert_eq!(query(&r), [("max_results", "5"), ("page_token", "t1")]);
-        let r = prepare(Request::new(Method::Get, "/r"), Paging::QueryNextPageToken { size_param: "limit" }, 5, Some("t")).unwrap();
+        let r =
+            prepare(Request::new(Method::Get, "/r"), Paging::QueryNextPageToken { size_param: "limit" }, 5, Some("t"))
+                .unwrap();
         assert_eq!(query(&r), [("limit", "5"), ("next_page_token", "t")]);
     }
 
@@ -212,7 +216,10 @@ mod tests {
         let r = prepare(r, Paging::NextRequest { size_param: "limit" }, 10, Some(&token)).unwrap();
         let body: Value = serde_json::from_slice(r.body.as_ref().unwrap()).unwrap();
         assert_eq!(body, json!({"cluster_id": "c", "offset": 50, "limit": 10}));
-        assert!(prepare(Request::new(Method::Post, "/e"), Paging::NextRequest { size_param: "limit" }, 1, Some("garbage")).is_err());
+        assert!(
+            prepare(Request::new(Method::Post, "/e"), Paging::NextRequest { size_param: "limit" }, 1, Some("garbage"))
+                .is_err()
+        );
     }
 
     #[test]

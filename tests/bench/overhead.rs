@@ -9,6 +9,8 @@
 //! Figures are printed with the targets and the Python servers users run today for comparison;
 //! nothing here asserts a time.
 
+#![allow(clippy::unwrap_used, reason = "a benchmark that cannot measure should stop")]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -34,8 +36,12 @@ async fn main() -> anyhow::Result<()> {
             std::fs::copy(&path, plugins.path().join(&name))?;
         }
     }
-    let wasm_bytes: u64 = std::fs::read_dir(plugins.path())?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
-    println!("databricks-mcp benchmark (release build, emulator on loopback, {} cores)", std::thread::available_parallelism()?);
+    let wasm_bytes: u64 =
+        std::fs::read_dir(plugins.path())?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    println!(
+        "databricks-mcp benchmark (release build, emulator on loopback, {} cores)",
+        std::thread::available_parallelism()?
+    );
     println!("plugins: {} KiB of .wasm in {:?}", wasm_bytes / 1024, names(plugins.path()));
 
     // Start-up.
@@ -59,16 +65,28 @@ async fn main() -> anyhow::Result<()> {
     println!("\nstart-up to first tools/list answer (median of {STARTS}):");
     println!("  cold cache (compiles plugins): {:>8.1} ms", ms(median(&mut cold)));
     println!("  warm cache:                    {:>8.1} ms", ms(median(&mut warm)));
-    println!("  Python Databricks MCP servers: 500 - 2700 ms  ->  {:.0}x - {:.0}x faster", 500.0 / ms(median(&mut warm)), 2700.0 / ms(median(&mut warm)));
+    println!(
+        "  Python Databricks MCP servers: 500 - 2700 ms  ->  {:.0}x - {:.0}x faster",
+        500.0 / ms(median(&mut warm)),
+        2700.0 / ms(median(&mut warm))
+    );
 
     // Per-call overhead.
     let (_, client) = start(plugins.path(), cache.path(), &emulator).await?;
     let pid = client_pid(&client);
     let rss_idle = pid.and_then(rss_kib);
     let listed = client
-        .call_tool(CallToolRequestParams::new("list_clusters").with_arguments(json!({"limit": 1}).as_object().unwrap().clone()))
+        .call_tool(
+            CallToolRequestParams::new("list_clusters")
+                .with_arguments(json!({"limit": 1}).as_object().unwrap().clone()),
+        )
         .await?;
-    let cluster_id = listed.structured_content.as_ref().and_then(|s| s["clusters"][0]["cluster_id"].as_str()).expect("a seeded cluster").to_string();
+    let cluster_id = listed
+        .structured_content
+        .as_ref()
+        .and_then(|s| s["clusters"][0]["cluster_id"].as_str())
+        .expect("a seeded cluster")
+        .to_string();
     let args = json!({"cluster_id": cluster_id}).as_object().unwrap().clone();
     let http = reqwest::Client::new();
     let url = format!("{}/api/2.1/clusters/get", emulator.url());
@@ -99,14 +117,25 @@ async fn main() -> anyhow::Result<()> {
     println!("\nper call, get_cluster, {CALLS} sequential calls:");
     println!("  direct HTTP to the emulator:   p50 {d50:>8.0} us   p99 {d99:>8.0} us");
     println!("  through databricks-mcp (MCP):  p50 {m50:>8.0} us   p99 {m99:>8.0} us");
-    println!("  host overhead:                 p50 {:>8.0} us   p99 {:>8.0} us   (target: p50 <= 100 us)", m50 - d50, m99 - d99);
-    println!("  Python Databricks MCP servers add 3 - 44 ms per call  ->  {:.0}x - {:.0}x less", 3000.0 / (m50 - d50).max(1.0), 44000.0 / (m50 - d50).max(1.0));
+    println!(
+        "  host overhead:                 p50 {:>8.0} us   p99 {:>8.0} us   (target: p50 <= 100 us)",
+        m50 - d50,
+        m99 - d99
+    );
+    println!(
+        "  Python Databricks MCP servers add 3 - 44 ms per call  ->  {:.0}x - {:.0}x less",
+        3000.0 / (m50 - d50).max(1.0),
+        44000.0 / (m50 - d50).max(1.0)
+    );
 
     println!("\nresident memory of the host (all first-party plugins loaded):");
     match (rss_idle, rss_busy) {
         (Some(idle), Some(busy)) => {
             println!("  after start-up:   {:>6.1} MiB", idle as f64 / 1024.0);
-            println!("  after {CALLS} calls: {:>6.1} MiB   (target: <= 40 MiB; Python servers: 54 - 150 MiB)", busy as f64 / 1024.0);
+            println!(
+                "  after {CALLS} calls: {:>6.1} MiB   (target: <= 40 MiB; Python servers: 54 - 150 MiB)",
+                busy as f64 / 1024.0
+            );
         }
         _ => println!("  unavailable (no /proc)"),
     }
@@ -115,7 +144,11 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn start(plugins: &Path, cache: &Path, emulator: &Emulator) -> anyhow::Result<(Duration, RunningService<RoleClient, ()>)> {
+async fn start(
+    plugins: &Path,
+    cache: &Path,
+    emulator: &Emulator,
+) -> anyhow::Result<(Duration, RunningService<RoleClient, ()>)> {
     let started = Instant::now();
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_databricks-mcp")).configure(|c| {
         c.args(["serve", "--plugin-dir"])
@@ -154,11 +187,18 @@ fn client_pid(client: &RunningService<RoleClient, ()>) -> Option<u32> {
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string())).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string()))
+        .collect();
     v.sort();
     v
 }
@@ -179,4 +219,3 @@ fn ms(d: Duration) -> f64 {
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
-

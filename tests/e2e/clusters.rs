@@ -54,7 +54,10 @@ async fn lists_every_clusters_tool_with_schemas_and_annotations() {
     let list = tool("list_clusters");
     assert_eq!(list.annotations.as_ref().unwrap().read_only_hint, Some(true));
     let limit_type = &list.input_schema["properties"].as_object().unwrap()["limit"]["type"];
-    assert!(limit_type == &json!("integer") || limit_type.as_array().is_some_and(|a| a.contains(&json!("integer"))), "limit stays an integer: {limit_type}");
+    assert!(
+        limit_type == &json!("integer") || limit_type.as_array().is_some_and(|a| a.contains(&json!("integer"))),
+        "limit stays an integer: {limit_type}"
+    );
     for destructive in ["terminate_cluster", "permanently_delete_cluster", "restart_cluster", "edit_cluster"] {
         let a = tool(destructive).annotations.clone().unwrap();
         assert_eq!((a.read_only_hint, a.destructive_hint), (Some(false), Some(true)), "{destructive}");
@@ -115,12 +118,17 @@ async fn a_cluster_lives_its_whole_life_through_the_tools() {
     let (_, got) = h.ok("get_cluster", json!({"cluster_id": id})).await;
     assert_eq!(got["autoscale"], json!({"min_workers": 1, "max_workers": 4}));
 
-    let (text, _) = h.ok("edit_cluster", json!({"cluster_id": id, "autotermination_minutes": 30, "cluster_name": "renamed"})).await;
+    let (text, _) =
+        h.ok("edit_cluster", json!({"cluster_id": id, "autotermination_minutes": 30, "cluster_name": "renamed"})).await;
     assert!(text.contains("autotermination_minutes") && text.contains("restarts"), "{text}");
     h.ok("wait_for_cluster", json!({"cluster_id": id})).await;
     let (_, got) = h.ok("get_cluster", json!({"cluster_id": id})).await;
     assert_eq!((got["autotermination_minutes"].clone(), got["cluster_name"].clone()), (json!(30), json!("renamed")));
-    assert_eq!(got["autoscale"], json!({"min_workers": 1, "max_workers": 4}), "edit keeps what it was not asked to change");
+    assert_eq!(
+        got["autoscale"],
+        json!({"min_workers": 1, "max_workers": 4}),
+        "edit keeps what it was not asked to change"
+    );
 
     h.ok("restart_cluster", json!({"cluster_id": id})).await;
     h.ok("wait_for_cluster", json!({"cluster_id": id})).await;
@@ -232,7 +240,8 @@ async fn waiting_reports_progress_to_a_client_that_asked() {
     let h = Setup::new(&["clusters"]).transition_delay(Duration::from_millis(1500)).start().await;
     let id = create(&h, "slow-start").await;
     // rmcp's client attaches a progress token to every request, as a client that wants progress does.
-    let params = CallToolRequestParams::new("wait_for_cluster").with_arguments(json!({"cluster_id": id}).as_object().unwrap().clone());
+    let params = CallToolRequestParams::new("wait_for_cluster")
+        .with_arguments(json!({"cluster_id": id}).as_object().unwrap().clone());
     let result = within(Duration::from_secs(30), "wait_for_cluster", h.client.call_tool(params)).await.unwrap();
     assert_ne!(result.is_error, Some(true), "{result:?}");
     assert_eq!(result.structured_content.unwrap()["state"], "RUNNING");

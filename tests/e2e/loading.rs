@@ -13,7 +13,12 @@ async fn refuses_broken_plugins_and_loads_the_rest() {
         .start()
         .await;
     let tools = h.tools().await;
-    assert_eq!(tools.len(), 15, "only the clusters tools: {:?}", tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        tools.len(),
+        15,
+        "only the clusters tools: {:?}",
+        tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>()
+    );
     let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
     assert_eq!(data["clusters"].as_array().unwrap().len(), 1, "the real list_clusters answers");
 
@@ -25,7 +30,10 @@ async fn refuses_broken_plugins_and_loads_the_rest() {
             .to_string()
     };
     let collide = line("fixture_collide.wasm");
-    assert!(collide.contains("tool `list_clusters` of plugin `collide` collides") && collide.contains("plugin `clusters`"), "{collide}");
+    assert!(
+        collide.contains("tool `list_clusters` of plugin `collide` collides") && collide.contains("plugin `clusters`"),
+        "{collide}"
+    );
     let future = line("fixture_future_contract.wasm");
     assert!(future.contains("contract 0.9.0") && future.contains("0.1.x"), "{future}");
     let bad = line("fixture_bad_manifest.wasm");

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, reason = "a test that unwraps fails loudly, which is the point")]
+
 //! End-to-end tests: the `databricks-mcp` binary, spawned over stdio and driven by an MCP
 //! client (rmcp), against the workspace emulator on loopback.
 //!

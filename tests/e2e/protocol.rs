@@ -44,14 +44,18 @@ async fn malformed_messages_leave_the_server_running_and_stdout_clean() {
     send("this is not json").await;
     send(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#).await;
     send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
-    send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_cluster","arguments":"not an object"}}"#).await;
+    send(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_cluster","arguments":"not an object"}}"#,
+    )
+    .await;
     send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
 
     let mut answered = std::collections::HashMap::new();
     within(Duration::from_secs(30), "answers to ids 1 and 3", async {
         while !answered.contains_key(&1) || !answered.contains_key(&3) {
             let line = lines.next_line().await.unwrap().expect("stdout stays open");
-            let message: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("stdout carries only JSON-RPC: {line}"));
+            let message: Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("stdout carries only JSON-RPC: {line}"));
             assert_eq!(message["jsonrpc"], "2.0", "{line}");
             if let Some(id) = message["id"].as_i64() {
                 answered.insert(id, message);

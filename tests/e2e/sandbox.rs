@@ -79,7 +79,10 @@ async fn requests_outside_the_grants_or_with_own_credentials_are_refused() {
 async fn output_that_breaks_the_schema_and_panics_are_tool_errors() {
     let h = sandboxed().await;
     let text = h.err("bad_output", json!({})).await;
-    assert!(text.starts_with("plugin `escape` returned output that breaks the output schema of `bad_output`"), "{text}");
+    assert!(
+        text.starts_with("plugin `escape` returned output that breaks the output schema of `bad_output`"),
+        "{text}"
+    );
     assert!(text.contains("count"), "{text}");
     let text = h.err("panic", json!({})).await;
     assert!(text.contains("panicked at") && text.contains("on purpose"), "{text}");
@@ -93,10 +96,14 @@ async fn cancelling_a_call_stops_it_and_sends_its_compensation() {
     let (_, listed) = h.ok("list_clusters", json!({"states": ["RUNNING"], "limit": 1})).await;
     let id = listed["clusters"][0]["cluster_id"].as_str().unwrap().to_string();
 
-    let params = CallToolRequestParams::new("hang_with_compensation").with_arguments(json!({"target": id}).as_object().unwrap().clone());
+    let params = CallToolRequestParams::new("hang_with_compensation")
+        .with_arguments(json!({"target": id}).as_object().unwrap().clone());
     let handle = h
         .client
-        .send_cancellable_request(ClientRequest::CallToolRequest(Request::new(params)), PeerRequestOptions::no_options())
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
         .await
         .unwrap();
     // Let the call start and register its compensation.

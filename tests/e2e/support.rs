@@ -43,7 +43,13 @@ pub struct Setup {
 
 impl Setup {
     pub fn new(plugins: &[&'static str]) -> Self {
-        Self { plugins: plugins.to_vec(), config: String::new(), emulator: EmulatorConfig::default(), token: None, files: Vec::new() }
+        Self {
+            plugins: plugins.to_vec(),
+            config: String::new(),
+            emulator: EmulatorConfig::default(),
+            token: None,
+            files: Vec::new(),
+        }
     }
 
     /// Extra TOML for the host's config file.
@@ -92,7 +98,13 @@ impl Setup {
     }
 }
 
-async fn start_host(plugin_dir: &Path, config: &Path, log: &Path, host: &str, token: &str) -> RunningService<RoleClient, Recorder> {
+async fn start_host(
+    plugin_dir: &Path,
+    config: &Path,
+    log: &Path,
+    host: &str,
+    token: &str,
+) -> RunningService<RoleClient, Recorder> {
     let log = std::fs::File::create(log).unwrap();
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_databricks-mcp")).configure(|c| {
         c.arg("serve")

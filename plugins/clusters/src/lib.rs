@@ -74,7 +74,13 @@ fn list_clusters(ctx: &Context, args: ListClusters) -> Result<Output<ClusterList
     }
     request = request.query_opt("filter_by.policy_id", args.policy_id.as_deref());
     let limit = args.limit.unwrap_or(20).clamp(1, 100);
-    let page = ctx.page::<Cluster>(request, "clusters", Paging::QueryToken { size_param: "page_size" }, limit, args.page_token.as_deref())?;
+    let page = ctx.page::<Cluster>(
+        request,
+        "clusters",
+        Paging::QueryToken { size_param: "page_size" },
+        limit,
+        args.page_token.as_deref(),
+    )?;
     let mut text = if page.items.is_empty() {
         "No clusters match.".to_string()
     } else {
@@ -201,7 +207,13 @@ fn list_cluster_events(ctx: &Context, args: ListClusterEvents) -> Result<Output<
     }
     let request = Request::new(Method::Post, path("events")).json(&body)?;
     let limit = args.limit.unwrap_or(50).clamp(1, 500);
-    let page = ctx.page::<ClusterEvent>(request, "events", Paging::NextRequest { size_param: "limit" }, limit, args.page_token.as_deref())?;
+    let page = ctx.page::<ClusterEvent>(
+        request,
+        "events",
+        Paging::NextRequest { size_param: "limit" },
+        limit,
+        args.page_token.as_deref(),
+    )?;
     let total_count = page.raw.get("total_count").and_then(Value::as_i64);
     let mut lines: Vec<String> = page
         .items
@@ -221,7 +233,10 @@ fn list_cluster_events(ctx: &Context, args: ListClusterEvents) -> Result<Output<
     if let Some(token) = &page.next_page_token {
         lines.push(format!("More events: call again with page_token \"{token}\"."));
     }
-    Ok(Output::new(lines.join("\n"), ClusterEventList { events: page.items, total_count, next_page_token: page.next_page_token }))
+    Ok(Output::new(
+        lines.join("\n"),
+        ClusterEventList { events: page.items, total_count, next_page_token: page.next_page_token },
+    ))
 }
 
 /// Arguments of the catalogue lists.
@@ -292,7 +307,9 @@ fn list_node_types(ctx: &Context, args: CatalogFilter) -> Result<Output<NodeType
     let matching: Vec<NodeType> = raw
         .node_types
         .into_iter()
-        .filter(|n| args.keep(&[&n.node_type_id, n.description.as_deref().unwrap_or(""), n.category.as_deref().unwrap_or("")]))
+        .filter(|n| {
+            args.keep(&[&n.node_type_id, n.description.as_deref().unwrap_or(""), n.category.as_deref().unwrap_or("")])
+        })
         .collect();
     let total_matching = u32::try_from(matching.len()).unwrap_or(u32::MAX);
     let node_types: Vec<NodeType> = matching.into_iter().take(args.limit()).collect();
@@ -445,7 +462,11 @@ fn edit_cluster(ctx: &Context, args: EditCluster) -> Result<Output<ClusterAction
     body.insert("cluster_id".into(), json!(args.cluster_id));
     ctx.post_empty(&path("edit"), &body)?;
     let restart = if current.state == Some(ClusterState::Running) { " It restarts to apply the change." } else { "" };
-    action(ctx, &args.cluster_id, format!("Edited {} ({}): {}.{restart}", current.name(), args.cluster_id, changed.join(", ")))
+    action(
+        ctx,
+        &args.cluster_id,
+        format!("Edited {} ({}): {}.{restart}", current.name(), args.cluster_id, changed.join(", ")),
+    )
 }
 
 /// Start a terminated cluster. It goes PENDING, then RUNNING; call `wait_for_cluster` to wait.
@@ -455,7 +476,11 @@ fn start_cluster(ctx: &Context, args: ClusterId) -> Result<Output<ClusterAction>
     let current = fetch(ctx, &args.cluster_id)?;
     match current.state {
         Some(ClusterState::Running | ClusterState::Pending | ClusterState::Resizing | ClusterState::Restarting) => {
-            return action(ctx, &args.cluster_id, format!("Cluster {} is already {}; nothing to start.", current.name(), current.state_str()));
+            return action(
+                ctx,
+                &args.cluster_id,
+                format!("Cluster {} is already {}; nothing to start.", current.name(), current.state_str()),
+            );
         }
         Some(ClusterState::Terminating) => {
             return Err(ToolError::invalid(format!(
@@ -582,7 +607,9 @@ fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Cluste
         let cluster = fetch(ctx, &args.cluster_id)?;
         let state = cluster.state.unwrap_or(ClusterState::Unknown);
         let failed = match target {
-            ClusterState::Running => matches!(state, ClusterState::Error | ClusterState::Terminated | ClusterState::Unknown),
+            ClusterState::Running => {
+                matches!(state, ClusterState::Error | ClusterState::Terminated | ClusterState::Unknown)
+            }
             _ => state == ClusterState::Error,
         };
         // A terminated cluster will not start by itself: say what to do rather than wait.

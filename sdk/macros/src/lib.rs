@@ -4,7 +4,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::Span;
 use quote::quote;
-use syn::{Expr, ExprLit, ItemFn, Lit, Meta, parse_macro_input, punctuated::Punctuated, Token};
+use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token, parse_macro_input, punctuated::Punctuated};
 
 /// Make a function a tool.
 ///
@@ -132,9 +132,7 @@ fn doc_comment(attrs: &[syn::Attribute]) -> String {
 #[proc_macro_attribute]
 pub fn schema(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
-        return syn::Error::new(Span::call_site(), "#[schema] takes no options")
-            .to_compile_error()
-            .into();
+        return syn::Error::new(Span::call_site(), "#[schema] takes no options").to_compile_error().into();
     }
     let item = proc_macro2::TokenStream::from(item);
     quote! {

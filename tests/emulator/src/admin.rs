@@ -33,10 +33,7 @@ pub(crate) fn router() -> axum::Router<Arc<AppState>> {
         .route("/clock", post(set_clock))
 }
 
-async fn add_fault(
-    State(app): State<Arc<AppState>>,
-    ApiJson(spec): ApiJson<FaultSpec>,
-) -> ApiResult<Json<Value>> {
+async fn add_fault(State(app): State<Arc<AppState>>, ApiJson(spec): ApiJson<FaultSpec>) -> ApiResult<Json<Value>> {
     app.faults.push(Fault::try_from(spec)?);
     Ok(Json(json!({})))
 }
@@ -56,10 +53,7 @@ struct ClockBody {
     transition_ms: Option<u64>,
 }
 
-async fn set_clock(
-    State(app): State<Arc<AppState>>,
-    ApiJson(body): ApiJson<ClockBody>,
-) -> Json<Value> {
+async fn set_clock(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<ClockBody>) -> Json<Value> {
     if let Some(ms) = body.transition_ms {
         app.clock.set_transition_delay(Duration::from_millis(ms));
     }

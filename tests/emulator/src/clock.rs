@@ -19,9 +19,7 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub fn new(transition_delay: Duration) -> Self {
-        let started_epoch_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, millis);
+        let started_epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, millis);
         Clock {
             started: Instant::now(),
             started_epoch_ms,
@@ -40,16 +38,12 @@ impl Clock {
     }
 
     pub fn set_transition_delay(&self, delay: Duration) {
-        self.transition_delay_ms
-            .store(millis(delay), Ordering::Relaxed);
+        self.transition_delay_ms.store(millis(delay), Ordering::Relaxed);
     }
 
     /// Now, with the delay in force now: what an operation needs to advance state machines.
     pub fn moment(&self) -> Moment {
-        Moment {
-            now: self.now_ms(),
-            delay_ms: self.transition_delay_ms(),
-        }
+        Moment { now: self.now_ms(), delay_ms: self.transition_delay_ms() }
     }
 }
 
@@ -83,14 +77,7 @@ pub(crate) fn civil_from_epoch_ms(ms: u64) -> (i64, u32, u32, u32, u32, u32) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-    )
+    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
 }
 
 #[cfg(test)]
@@ -101,15 +88,9 @@ mod tests {
     fn civil_dates_match_known_instants() {
         assert_eq!(civil_from_epoch_ms(0), (1970, 1, 1, 0, 0, 0));
         // 2024-02-29T13:45:07Z, a leap day.
-        assert_eq!(
-            civil_from_epoch_ms(1_709_214_307_000),
-            (2024, 2, 29, 13, 45, 7)
-        );
+        assert_eq!(civil_from_epoch_ms(1_709_214_307_000), (2024, 2, 29, 13, 45, 7));
         // 2026-12-31T23:59:59Z.
-        assert_eq!(
-            civil_from_epoch_ms(1_798_761_599_000),
-            (2026, 12, 31, 23, 59, 59)
-        );
+        assert_eq!(civil_from_epoch_ms(1_798_761_599_000), (2026, 12, 31, 23, 59, 59));
     }
 
     #[test]

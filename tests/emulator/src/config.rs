@@ -64,11 +64,7 @@ pub struct EmulatorConfig {
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
-        EmulatorConfig {
-            seed: Seed::Test,
-            transition_delay: Duration::ZERO,
-            tokens: Vec::new(),
-        }
+        EmulatorConfig { seed: Seed::Test, transition_delay: Duration::ZERO, tokens: Vec::new() }
     }
 }
 
@@ -87,9 +83,6 @@ mod tests {
     #[test]
     fn unknown_seed_names_the_choices() {
         let err = "prod".parse::<Seed>().expect_err("prod is not a seed");
-        assert_eq!(
-            err.to_string(),
-            "unknown seed 'prod': expected one of empty, test, demo"
-        );
+        assert_eq!(err.to_string(), "unknown seed 'prod': expected one of empty, test, demo");
     }
 }

@@ -24,12 +24,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
 
     /// 400 `INVALID_PARAMETER_VALUE`: a field has a bad value, or names something that does not exist.
@@ -59,11 +54,7 @@ impl ApiError {
 
     /// 404 `ENDPOINT_NOT_FOUND`, worded like the real service.
     pub fn endpoint_not_found(method: &str, path: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "ENDPOINT_NOT_FOUND",
-            format!("No API found for '{method} {path}'"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", format!("No API found for '{method} {path}'"))
     }
 
     /// 429 `REQUEST_LIMIT_EXCEEDED`, with a `Retry-After` header when `retry_after` is given.
@@ -93,9 +84,7 @@ impl IntoResponse for ApiError {
         let body = json!({ "error_code": self.code, "message": self.message });
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

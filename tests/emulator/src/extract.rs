@@ -29,16 +29,11 @@ where
         let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Default::default())
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError::malformed(format!(
-                    "Invalid JSON given in the body of the request - {e}"
-                ))
-            })?
+            serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::malformed(format!("Invalid JSON given in the body of the request - {e}")))?
         };
         if !value.is_object() {
-            return Err(ApiError::malformed(
-                "The request body must be a JSON object",
-            ));
+            return Err(ApiError::malformed("The request body must be a JSON object"));
         }
         serde_json::from_value(value)
             .map(ApiJson)
@@ -53,36 +48,23 @@ pub(crate) struct Params(Vec<(String, String)>);
 impl Params {
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Every value of `key`, in order.
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
     }
 
     /// The first value of a required `key`.
     pub fn required(&self, key: &str) -> Result<&str, ApiError> {
-        self.get(key)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::missing_field(key))
+        self.get(key).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_field(key))
     }
 
     /// The first value of `key` parsed as `T`; a value that does not parse is a client error.
     pub fn parse<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>, ApiError> {
         self.get(key)
-            .map(|v| {
-                v.parse().map_err(|_| {
-                    ApiError::invalid_parameter(format!("Invalid value for {key}: '{v}'"))
-                })
-            })
+            .map(|v| v.parse().map_err(|_| ApiError::invalid_parameter(format!("Invalid value for {key}: '{v}'"))))
             .transpose()
     }
 }
@@ -109,27 +91,15 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_kept_in_order() {
-        let p =
-            params("filter_by.cluster_states=RUNNING&page_size=2&filter_by.cluster_states=PENDING");
-        assert_eq!(
-            p.all("filter_by.cluster_states"),
-            vec!["RUNNING", "PENDING"]
-        );
+        let p = params("filter_by.cluster_states=RUNNING&page_size=2&filter_by.cluster_states=PENDING");
+        assert_eq!(p.all("filter_by.cluster_states"), vec!["RUNNING", "PENDING"]);
         assert_eq!(p.parse::<usize>("page_size"), Ok(Some(2)));
     }
 
     #[test]
     fn bad_numbers_and_missing_fields_are_client_errors() {
         let p = params("page_size=lots&cluster_id=");
-        assert_eq!(
-            p.parse::<usize>("page_size")
-                .expect_err("not a number")
-                .code,
-            "INVALID_PARAMETER_VALUE"
-        );
-        assert_eq!(
-            p.required("cluster_id").expect_err("empty").message,
-            "Missing required field: cluster_id"
-        );
+        assert_eq!(p.parse::<usize>("page_size").expect_err("not a number").code, "INVALID_PARAMETER_VALUE");
+        assert_eq!(p.required("cluster_id").expect_err("empty").message, "Missing required field: cluster_id");
     }
 }

@@ -43,10 +43,7 @@ pub enum FaultKind {
 impl Fault {
     /// Does this fault apply to a request with this method and path?
     pub fn matches(&self, method: &str, path: &str) -> bool {
-        let method_ok = self
-            .method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method));
+        let method_ok = self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
         let path_ok = match self.path.strip_suffix('*') {
             Some(prefix) => path.starts_with(prefix),
             None => path == self.path,
@@ -105,14 +102,10 @@ impl TryFrom<FaultSpec> for Fault {
 
     fn try_from(spec: FaultSpec) -> Result<Self, Self::Error> {
         let kind = match spec.kind.as_str() {
-            "429" => FaultKind::TooManyRequests {
-                retry_after_secs: spec.retry_after,
-            },
+            "429" => FaultKind::TooManyRequests { retry_after_secs: spec.retry_after },
             "503" => FaultKind::Unavailable,
             "delay" => {
-                let ms = spec
-                    .delay_ms
-                    .ok_or_else(|| ApiError::missing_field("delay_ms"))?;
+                let ms = spec.delay_ms.ok_or_else(|| ApiError::missing_field("delay_ms"))?;
                 FaultKind::Delay(Duration::from_millis(ms))
             }
             "drop" => FaultKind::Drop,
@@ -122,12 +115,7 @@ impl TryFrom<FaultSpec> for Fault {
                 )));
             }
         };
-        Ok(Fault {
-            method: spec.method,
-            path: spec.path,
-            kind,
-            count: spec.count.unwrap_or(1),
-        })
+        Ok(Fault { method: spec.method, path: spec.path, kind, count: spec.count.unwrap_or(1) })
     }
 }
 
@@ -136,12 +124,7 @@ mod tests {
     use super::*;
 
     fn fault(method: Option<&str>, path: &str, count: u32) -> Fault {
-        Fault {
-            method: method.map(str::to_owned),
-            path: path.to_owned(),
-            kind: FaultKind::Unavailable,
-            count,
-        }
+        Fault { method: method.map(str::to_owned), path: path.to_owned(), kind: FaultKind::Unavailable, count }
     }
 
     #[test]
@@ -172,22 +155,12 @@ mod tests {
     #[test]
     fn admin_json_becomes_a_fault() {
         let spec: FaultSpec =
-            serde_json::from_str(r#"{"path":"/x","kind":"429","retry_after":1,"count":2}"#)
-                .expect("valid fault spec");
+            serde_json::from_str(r#"{"path":"/x","kind":"429","retry_after":1,"count":2}"#).expect("valid fault spec");
         let f = Fault::try_from(spec).expect("valid fault spec");
-        assert_eq!(
-            f.kind,
-            FaultKind::TooManyRequests {
-                retry_after_secs: Some(1)
-            }
-        );
+        assert_eq!(f.kind, FaultKind::TooManyRequests { retry_after_secs: Some(1) });
         assert_eq!(f.count, 2);
 
-        let spec: FaultSpec =
-            serde_json::from_str(r#"{"path":"/x","kind":"teapot"}"#).expect("valid fault spec");
-        assert_eq!(
-            Fault::try_from(spec).expect_err("unknown kind").code,
-            "INVALID_PARAMETER_VALUE"
-        );
+        let spec: FaultSpec = serde_json::from_str(r#"{"path":"/x","kind":"teapot"}"#).expect("valid fault spec");
+        assert_eq!(Fault::try_from(spec).expect_err("unknown kind").code, "INVALID_PARAMETER_VALUE");
     }
 }

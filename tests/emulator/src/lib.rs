@@ -105,12 +105,8 @@ impl Emulator {
 
     /// Starts an emulator on `addr` (port 0 picks a free one).
     pub async fn start_on(config: EmulatorConfig, addr: SocketAddr) -> anyhow::Result<Emulator> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the emulator to {addr}"))?;
-        let addr = listener
-            .local_addr()
-            .context("reading the emulator's bound address")?;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the emulator to {addr}"))?;
+        let addr = listener.local_addr().context("reading the emulator's bound address")?;
         let state = Arc::new(AppState::new(&config));
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
@@ -124,12 +120,7 @@ impl Emulator {
             }
         });
         tracing::info!(%addr, seed = %config.seed, "emulator started");
-        Ok(Emulator {
-            addr,
-            state,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(Emulator { addr, state, stop: Some(stop), task: Some(task) })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -168,9 +159,7 @@ impl Emulator {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
         {
             task.abort();
         }

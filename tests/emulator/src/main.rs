@@ -41,9 +41,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         // Colour only for a person watching; logs captured by a parent process stay plain.
         .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
 
     // Demos want transitions slow enough to watch; tests want them instant.
@@ -56,12 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let emulator = Emulator::start_on(config, SocketAddr::new(args.host, args.port)).await?;
 
     let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "databricks-emulator listening on {}",
-        emulator.url()
-    )
-    .context("writing to stdout")?;
+    writeln!(stdout, "databricks-emulator listening on {}", emulator.url()).context("writing to stdout")?;
     stdout.flush().context("flushing stdout")?;
     drop(stdout);
 
@@ -84,8 +77,6 @@ async fn stop_signal() -> anyhow::Result<()> {
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c()
-            .await
-            .context("listening for Ctrl-C")
+        tokio::signal::ctrl_c().await.context("listening for Ctrl-C")
     }
 }

@@ -35,13 +35,7 @@ impl Listener for DroppableListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (stream, addr) = Listener::accept(&mut self.0).await;
-        (
-            DroppableStream {
-                inner: stream,
-                killed: Arc::default(),
-            },
-            addr,
-        )
+        (DroppableStream { inner: stream, killed: Arc::default() }, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -63,21 +57,14 @@ impl DroppableStream {
         if self.killed.load(Ordering::Relaxed) {
             // Best effort: without zero linger the client still sees a close with no response.
             let _ = self.inner.set_zero_linger();
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "connection dropped by fault",
-            ));
+            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection dropped by fault"));
         }
         Ok(())
     }
 }
 
 impl AsyncRead for DroppableStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if let Err(e) = this.check() {
             return Poll::Ready(Err(e));
@@ -87,11 +74,7 @@ impl AsyncRead for DroppableStream {
 }
 
 impl AsyncWrite for DroppableStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if let Err(e) = this.check() {
             return Poll::Ready(Err(e));
@@ -132,9 +115,6 @@ impl Connection {
 
 impl Connected<IncomingStream<'_, DroppableListener>> for Connection {
     fn connect_info(stream: IncomingStream<'_, DroppableListener>) -> Self {
-        Connection {
-            remote: *stream.remote_addr(),
-            killed: stream.io().killed.clone(),
-        }
+        Connection { remote: *stream.remote_addr(), killed: stream.io().killed.clone() }
     }
 }

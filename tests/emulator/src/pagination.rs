@@ -11,10 +11,7 @@ const PREFIX: &str = "emu1";
 
 /// The token that resumes a list at `offset`.
 pub(crate) fn encode_token(offset: usize) -> String {
-    let hex: String = format!("offset:{offset}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = format!("offset:{offset}").bytes().map(|b| format!("{b:02x}")).collect();
     format!("{PREFIX}{hex}")
 }
 
@@ -30,16 +27,11 @@ pub(crate) fn decode_token(token: &str) -> Result<usize, ApiError> {
     }
     let bytes = (0..hex.len())
         .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
+        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(invalid)?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix("offset:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(invalid)
+    text.strip_prefix("offset:").and_then(|n| n.parse().ok()).ok_or_else(invalid)
 }
 
 /// One page cut from a full result list.
@@ -58,11 +50,7 @@ pub(crate) fn page<T>(items: Vec<T>, offset: usize, size: usize) -> Page<T> {
     let next_page_token = (offset + size < total).then(|| encode_token(offset + size));
     let prev_page_token = (offset > 0).then(|| encode_token(offset.saturating_sub(size)));
     let items = items.into_iter().skip(offset).take(size).collect();
-    Page {
-        items,
-        next_page_token,
-        prev_page_token,
-    }
+    Page { items, next_page_token, prev_page_token }
 }
 
 #[cfg(test)]
@@ -92,11 +80,7 @@ mod tests {
         assert_eq!(first.prev_page_token, None);
         let next = first.next_page_token.expect("more items follow");
 
-        let last = page(
-            (0..5).collect::<Vec<_>>(),
-            decode_token(&next).expect("valid") + 2,
-            2,
-        );
+        let last = page((0..5).collect::<Vec<_>>(), decode_token(&next).expect("valid") + 2, 2);
         assert_eq!(last.items, vec![4]);
         assert_eq!(last.next_page_token, None);
         assert!(last.prev_page_token.is_some());

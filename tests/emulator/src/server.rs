@@ -53,14 +53,11 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<Connection>();
-    axum::serve(DroppableListener(listener), app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(DroppableListener(listener), app).with_graceful_shutdown(shutdown).await
 }
 
 fn is_admin(path: &str) -> bool {
-    path.strip_prefix(admin::PREFIX)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    path.strip_prefix(admin::PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
@@ -72,30 +69,23 @@ async fn record(State(app): State<Arc<AppState>>, request: Request, next: Next) 
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            return ApiError::malformed(format!("Could not read the request body: {e}"))
-                .into_response();
+            return ApiError::malformed(format!("Could not read the request body: {e}")).into_response();
         }
     };
     let path = parts.uri.path().to_owned();
     tracing::debug!(method = %parts.method, %path, query = parts.uri.query().unwrap_or(""), "request");
     if !is_admin(&path) {
-        let header_text =
-            |v: &header::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        let header_text = |v: &header::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
         app.recorder.record(RecordedRequest {
             method: parts.method.to_string(),
             path,
             query: parts.uri.query().unwrap_or_default().to_owned(),
             body: String::from_utf8_lossy(&bytes).into_owned(),
             authorization: parts.headers.get(header::AUTHORIZATION).map(header_text),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), header_text(v)))
-                .collect(),
+            headers: parts.headers.iter().map(|(k, v)| (k.as_str().to_owned(), header_text(v))).collect(),
         });
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 async fn inject_faults(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -124,9 +114,7 @@ async fn inject_faults(State(app): State<Arc<AppState>>, request: Request, next:
                 ApiError::unavailable().into_response()
             }
             None => {
-                tracing::warn!(
-                    "drop fault on a request without a connection; answering 503 instead"
-                );
+                tracing::warn!("drop fault on a request without a connection; answering 503 instead");
                 ApiError::unavailable().into_response()
             }
         },

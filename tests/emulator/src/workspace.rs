@@ -31,10 +31,7 @@ impl Workspace {
     fn seeded(seed: Seed, clock: &Clock) -> Self {
         let mut clusters = Clusters::default();
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
-        Workspace {
-            current_user: DEFAULT_USER.to_owned(),
-            clusters,
-        }
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters }
     }
 }
 

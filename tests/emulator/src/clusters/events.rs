@@ -126,19 +126,12 @@ pub(crate) fn query(
         "DESC" => true,
         "ASC" => false,
         other => {
-            return Err(ApiError::invalid_parameter(format!(
-                "Invalid order: {other}"
-            )));
+            return Err(ApiError::invalid_parameter(format!("Invalid order: {other}")));
         }
     };
     let types = req.event_types.as_deref().unwrap_or_default();
-    if let Some(bad) = types
-        .iter()
-        .find(|t| !KNOWN_EVENT_TYPES.contains(&t.as_str()))
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "Invalid event type: {bad}"
-        )));
+    if let Some(bad) = types.iter().find(|t| !KNOWN_EVENT_TYPES.contains(&t.as_str())) {
+        return Err(ApiError::invalid_parameter(format!("Invalid event type: {bad}")));
     }
 
     let mut matching: Vec<&ClusterEvent> = log
@@ -155,12 +148,7 @@ pub(crate) fn query(
     let total = matching.len();
 
     let token_style = req.page_token.is_some() || req.page_size.is_some();
-    let size = req
-        .page_size
-        .or(req.limit)
-        .filter(|&n| n > 0)
-        .unwrap_or(DEFAULT_LIMIT)
-        .min(MAX_LIMIT);
+    let size = req.page_size.or(req.limit).filter(|&n| n > 0).unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let size = usize::try_from(size).unwrap_or(usize::MAX);
     let offset = match &req.page_token {
         Some(token) => decode_token(token)?,
@@ -207,20 +195,11 @@ mod tests {
     use super::*;
 
     fn log() -> Vec<ClusterEvent> {
-        [
-            EventType::Creating,
-            EventType::Running,
-            EventType::Pinned,
-            EventType::Terminating,
-        ]
-        .into_iter()
-        .zip([10, 20, 30, 40])
-        .map(|(kind, timestamp)| ClusterEvent {
-            timestamp,
-            kind,
-            details: json!({}),
-        })
-        .collect()
+        [EventType::Creating, EventType::Running, EventType::Pinned, EventType::Terminating]
+            .into_iter()
+            .zip([10, 20, 30, 40])
+            .map(|(kind, timestamp)| ClusterEvent { timestamp, kind, details: json!({}) })
+            .collect()
     }
 
     fn ask(body: Value) -> Value {
@@ -230,18 +209,13 @@ mod tests {
     }
 
     fn types(resp: &Value) -> Vec<&str> {
-        resp["events"].as_array().map_or(vec![], |a| {
-            a.iter().filter_map(|e| e["type"].as_str()).collect()
-        })
+        resp["events"].as_array().map_or(vec![], |a| a.iter().filter_map(|e| e["type"].as_str()).collect())
     }
 
     #[test]
     fn newest_first_by_default() {
         let resp = ask(json!({"cluster_id": "c1"}));
-        assert_eq!(
-            types(&resp),
-            vec!["TERMINATING", "PINNED", "RUNNING", "CREATING"]
-        );
+        assert_eq!(types(&resp), vec!["TERMINATING", "PINNED", "RUNNING", "CREATING"]);
         assert_eq!(resp["total_count"], 4);
         assert!(resp.get("next_page").is_none());
     }
@@ -251,10 +225,7 @@ mod tests {
         let first = ask(json!({"cluster_id": "c1", "order": "ASC", "limit": 3}));
         assert_eq!(types(&first), vec!["CREATING", "RUNNING", "PINNED"]);
         let next = first["next_page"].clone();
-        assert_eq!(
-            next,
-            json!({"cluster_id": "c1", "order": "ASC", "limit": 3, "offset": 3})
-        );
+        assert_eq!(next, json!({"cluster_id": "c1", "order": "ASC", "limit": 3, "offset": 3}));
 
         let second = ask(next);
         assert_eq!(types(&second), vec!["TERMINATING"]);
@@ -264,9 +235,7 @@ mod tests {
 
     #[test]
     fn filters_by_type_and_time() {
-        let resp = ask(
-            json!({"cluster_id": "c1", "event_types": ["RUNNING", "PINNED"], "start_time": 25}),
-        );
+        let resp = ask(json!({"cluster_id": "c1", "event_types": ["RUNNING", "PINNED"], "start_time": 25}));
         assert_eq!(types(&resp), vec!["PINNED"]);
         assert_eq!(resp["total_count"], 1);
     }
@@ -274,10 +243,7 @@ mod tests {
     #[test]
     fn token_style_pages_with_tokens() {
         let first = ask(json!({"cluster_id": "c1", "page_size": 2}));
-        let token = first["next_page_token"]
-            .as_str()
-            .expect("a token")
-            .to_owned();
+        let token = first["next_page_token"].as_str().expect("a token").to_owned();
         assert_eq!(first["next_page"]["page_token"], token.as_str());
         let second = ask(json!({"cluster_id": "c1", "page_size": 2, "page_token": token}));
         assert_eq!(types(&second), vec!["RUNNING", "CREATING"]);

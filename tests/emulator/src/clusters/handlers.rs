@@ -28,8 +28,7 @@ fn done() -> ApiResult<Json<Value>> {
 }
 
 fn required_id(id: Option<String>) -> Result<String, ApiError> {
-    id.filter(|id| !id.is_empty())
-        .ok_or_else(|| ApiError::missing_field("cluster_id"))
+    id.filter(|id| !id.is_empty()).ok_or_else(|| ApiError::missing_field("cluster_id"))
 }
 
 /// Bodies that carry only a cluster id (`start`, `delete`, `pin`, ...); other fields are ignored.
@@ -44,11 +43,7 @@ pub(super) async fn create(State(app): App, ApiJson(mut body): Body) -> ApiResul
     let ws = &mut *ws;
     let at = app.clock.moment();
     // `clone_from` starts from another cluster's attributes; the request's own fields win.
-    if let Some(source) = body
-        .get("clone_from")
-        .and_then(|c| c.get("source_cluster_id"))
-        .and_then(Value::as_str)
-    {
+    if let Some(source) = body.get("clone_from").and_then(|c| c.get("source_cluster_id")).and_then(Value::as_str) {
         let mut attributes = ws.clusters.get(source, at)?.spec.to_json();
         attributes.append(&mut body);
         body = attributes;
@@ -60,19 +55,14 @@ pub(super) async fn create(State(app): App, ApiJson(mut body): Body) -> ApiResul
 }
 
 pub(super) async fn edit(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
-    let id = required_id(
-        body.get("cluster_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    )?;
+    let id = required_id(body.get("cluster_id").and_then(Value::as_str).map(str::to_owned))?;
     let spec = ClusterSpec::from_body(&body)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
     // A wrong id is reported before a bad spec, so clients see the not-found error they look for.
     ws.clusters.get(&id, app.clock.moment())?;
     spec.validate()?;
-    ws.clusters
-        .edit(&id, spec, &ws.current_user, app.clock.moment())?;
+    ws.clusters.edit(&id, spec, &ws.current_user, app.clock.moment())?;
     done()
 }
 
@@ -84,23 +74,12 @@ pub(super) struct UpdateBody {
     cluster: Map<String, Value>,
 }
 
-pub(super) async fn update(
-    State(app): App,
-    ApiJson(body): ApiJson<UpdateBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn update(State(app): App, ApiJson(body): ApiJson<UpdateBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
-    let mask = body
-        .update_mask
-        .ok_or_else(|| ApiError::missing_field("update_mask"))?;
+    let mask = body.update_mask.ok_or_else(|| ApiError::missing_field("update_mask"))?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.clusters.update(
-        &id,
-        &mask,
-        &body.cluster,
-        &ws.current_user,
-        app.clock.moment(),
-    )?;
+    ws.clusters.update(&id, &mask, &body.cluster, &ws.current_user, app.clock.moment())?;
     done()
 }
 
@@ -123,27 +102,19 @@ pub(super) async fn list_v20(State(app): App) -> ApiResult<Json<Value>> {
     Ok(Json(list::all_v20(ws.clusters.all(at), at.now)))
 }
 
-pub(super) async fn start(
-    State(app): App,
-    ApiJson(body): ApiJson<IdBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn start(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.clusters
-        .start(&id, &ws.current_user, app.clock.moment())?;
+    ws.clusters.start(&id, &ws.current_user, app.clock.moment())?;
     done()
 }
 
-pub(super) async fn restart(
-    State(app): App,
-    ApiJson(body): ApiJson<IdBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn restart(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.clusters
-        .restart(&id, &ws.current_user, app.clock.moment())?;
+    ws.clusters.restart(&id, &ws.current_user, app.clock.moment())?;
     done()
 }
 
@@ -155,40 +126,24 @@ pub(super) struct ResizeBody {
     autoscale: Option<AutoScale>,
 }
 
-pub(super) async fn resize(
-    State(app): App,
-    ApiJson(body): ApiJson<ResizeBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn resize(State(app): App, ApiJson(body): ApiJson<ResizeBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.clusters.resize(
-        &id,
-        body.num_workers,
-        body.autoscale,
-        &ws.current_user,
-        app.clock.moment(),
-    )?;
+    ws.clusters.resize(&id, body.num_workers, body.autoscale, &ws.current_user, app.clock.moment())?;
     done()
 }
 
-pub(super) async fn delete(
-    State(app): App,
-    ApiJson(body): ApiJson<IdBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
     let reason = TerminationReason::user_request(&ws.current_user);
-    ws.clusters
-        .terminate(&id, reason, Some(&ws.current_user), app.clock.moment())?;
+    ws.clusters.terminate(&id, reason, Some(&ws.current_user), app.clock.moment())?;
     done()
 }
 
-pub(super) async fn permanent_delete(
-    State(app): App,
-    ApiJson(body): ApiJson<IdBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn permanent_delete(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
     app.workspace().clusters.remove(&id)?;
     done()
@@ -198,10 +153,7 @@ pub(super) async fn pin(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiR
     set_pinned(&app, body, true)
 }
 
-pub(super) async fn unpin(
-    State(app): App,
-    ApiJson(body): ApiJson<IdBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn unpin(State(app): App, ApiJson(body): ApiJson<IdBody>) -> ApiResult<Json<Value>> {
     set_pinned(&app, body, false)
 }
 
@@ -209,8 +161,7 @@ fn set_pinned(app: &AppState, body: IdBody, pinned: bool) -> ApiResult<Json<Valu
     let id = required_id(body.cluster_id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.clusters
-        .set_pinned(&id, pinned, &ws.current_user, app.clock.moment())?;
+    ws.clusters.set_pinned(&id, pinned, &ws.current_user, app.clock.moment())?;
     done()
 }
 
@@ -221,18 +172,11 @@ pub(super) struct ChangeOwnerBody {
     owner_username: Option<String>,
 }
 
-pub(super) async fn change_owner(
-    State(app): App,
-    ApiJson(body): ApiJson<ChangeOwnerBody>,
-) -> ApiResult<Json<Value>> {
+pub(super) async fn change_owner(State(app): App, ApiJson(body): ApiJson<ChangeOwnerBody>) -> ApiResult<Json<Value>> {
     let id = required_id(body.cluster_id)?;
-    let owner = body
-        .owner_username
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| ApiError::missing_field("owner_username"))?;
-    app.workspace()
-        .clusters
-        .change_owner(&id, &owner, app.clock.moment())?;
+    let owner =
+        body.owner_username.filter(|o| !o.is_empty()).ok_or_else(|| ApiError::missing_field("owner_username"))?;
+    app.workspace().clusters.change_owner(&id, &owner, app.clock.moment())?;
     done()
 }
 

@@ -16,15 +16,7 @@ use crate::{
 const DEFAULT_PAGE_SIZE: usize = 20;
 const MAX_PAGE_SIZE: usize = 100;
 const THIRTY_DAYS_MS: u64 = 30 * 24 * 3600 * 1000;
-const CLUSTER_SOURCES: &[&str] = &[
-    "API",
-    "JOB",
-    "MODELS",
-    "PIPELINE",
-    "PIPELINE_MAINTENANCE",
-    "SQL",
-    "UI",
-];
+const CLUSTER_SOURCES: &[&str] = &["API", "JOB", "MODELS", "PIPELINE", "PIPELINE_MAINTENANCE", "SQL", "UI"];
 
 /// Which clusters a 2.1 list asks for, and how.
 #[derive(Debug, Default)]
@@ -45,11 +37,7 @@ impl ListQuery {
         let states = params
             .all("filter_by.cluster_states")
             .into_iter()
-            .map(|s| {
-                State::parse(s).ok_or_else(|| {
-                    ApiError::invalid_parameter(format!("Invalid cluster state: {s}"))
-                })
-            })
+            .map(|s| State::parse(s).ok_or_else(|| ApiError::invalid_parameter(format!("Invalid cluster state: {s}"))))
             .collect::<Result<_, _>>()?;
         let sources = params
             .all("filter_by.cluster_sources")
@@ -58,9 +46,7 @@ impl ListQuery {
                 if CLUSTER_SOURCES.contains(&s) {
                     Ok(s.to_owned())
                 } else {
-                    Err(ApiError::invalid_parameter(format!(
-                        "Invalid cluster source: {s}"
-                    )))
+                    Err(ApiError::invalid_parameter(format!("Invalid cluster source: {s}")))
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -68,18 +54,14 @@ impl ListQuery {
             "DEFAULT" => false,
             "CLUSTER_NAME" => true,
             other => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "Invalid sort_by.field: {other}"
-                )));
+                return Err(ApiError::invalid_parameter(format!("Invalid sort_by.field: {other}")));
             }
         };
         let descending = match params.get("sort_by.direction").unwrap_or("ASC") {
             "ASC" => false,
             "DESC" => true,
             other => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "Invalid sort_by.direction: {other}"
-                )));
+                return Err(ApiError::invalid_parameter(format!("Invalid sort_by.direction: {other}")));
             }
         };
         // The server may return fewer than asked (SDK docs), so oversized pages are trimmed, not refused.
@@ -103,10 +85,7 @@ impl ListQuery {
         (self.states.is_empty() || self.states.contains(&c.state))
             && (self.sources.is_empty() || self.sources.contains(&c.source))
             && self.is_pinned.is_none_or(|p| p == c.pinned)
-            && self
-                .policy_id
-                .as_ref()
-                .is_none_or(|p| c.spec.policy_id.as_ref() == Some(p))
+            && self.policy_id.as_ref().is_none_or(|p| c.spec.policy_id.as_ref() == Some(p))
     }
 }
 
@@ -114,8 +93,7 @@ impl ListQuery {
 fn listed(c: &Cluster, now: u64) -> bool {
     c.pinned
         || c.state != State::Terminated
-        || c.terminated_time
-            .is_some_and(|t| now.saturating_sub(t) <= THIRTY_DAYS_MS)
+        || c.terminated_time.is_some_and(|t| now.saturating_sub(t) <= THIRTY_DAYS_MS)
 }
 
 /// The service's default order: active clusters first, newest first; then terminated ones, most
@@ -124,27 +102,16 @@ fn default_order(clusters: &mut [&Cluster]) {
     clusters.sort_by(|a, b| {
         let terminated = |c: &Cluster| c.state == State::Terminated;
         let recency = |c: &Cluster| c.terminated_time.unwrap_or(c.start_time);
-        terminated(a)
-            .cmp(&terminated(b))
-            .then(recency(b).cmp(&recency(a)))
-            .then(a.id.cmp(&b.id))
+        terminated(a).cmp(&terminated(b)).then(recency(b).cmp(&recency(a))).then(a.id.cmp(&b.id))
     });
 }
 
 /// The 2.1 answer: one page, with tokens only where there are more pages.
 pub(crate) fn page_v21(clusters: Vec<&Cluster>, query: &ListQuery, now: u64) -> Value {
-    let mut matching: Vec<&Cluster> = clusters
-        .into_iter()
-        .filter(|c| listed(c, now) && query.admits(c))
-        .collect();
+    let mut matching: Vec<&Cluster> = clusters.into_iter().filter(|c| listed(c, now) && query.admits(c)).collect();
     default_order(&mut matching);
     if query.by_name {
-        matching.sort_by(|a, b| {
-            a.spec
-                .cluster_name
-                .cmp(&b.spec.cluster_name)
-                .then(a.id.cmp(&b.id))
-        });
+        matching.sort_by(|a, b| a.spec.cluster_name.cmp(&b.spec.cluster_name).then(a.id.cmp(&b.id)));
     }
     if query.descending {
         matching.reverse();
@@ -152,10 +119,7 @@ pub(crate) fn page_v21(clusters: Vec<&Cluster>, query: &ListQuery, now: u64) -> 
     let page = page(matching, query.offset, query.page_size);
     let mut out = Map::new();
     if !page.items.is_empty() {
-        out.insert(
-            "clusters".into(),
-            Value::Array(page.items.iter().map(|c| c.details()).collect()),
-        );
+        out.insert("clusters".into(), Value::Array(page.items.iter().map(|c| c.details()).collect()));
     }
     if let Some(token) = page.next_page_token {
         out.insert("next_page_token".into(), json!(token));

@@ -71,8 +71,5 @@ pub(crate) fn router(version: ApiVersion) -> Router<Arc<AppState>> {
 /// The current state of a cluster (`RUNNING`, ...), after advancing it to now.
 pub(crate) fn state_of(app: &AppState, cluster_id: &str) -> Option<String> {
     let mut ws = app.workspace();
-    ws.clusters
-        .get(cluster_id, app.clock.moment())
-        .ok()
-        .map(|c| c.state.as_str().to_owned())
+    ws.clusters.get(cluster_id, app.clock.moment()).ok().map(|c| c.state.as_str().to_owned())
 }

@@ -94,10 +94,7 @@ impl TerminationReason {
         TerminationReason {
             code: code.to_owned(),
             kind: kind.to_owned(),
-            parameters: parameters
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            parameters: parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         }
     }
 
@@ -138,12 +135,7 @@ pub(crate) struct Phase {
 
 impl Phase {
     pub fn new(state: State, message: &str) -> Self {
-        Phase {
-            state,
-            message: message.to_owned(),
-            event: None,
-            effect: Effect::None,
-        }
+        Phase { state, message: message.to_owned(), event: None, effect: Effect::None }
     }
 
     pub fn event(mut self, kind: EventType, details: Value) -> Self {
@@ -238,11 +230,7 @@ impl Cluster {
 
     /// Logs an event that does not change the state (EDITED, PINNED, ...).
     pub fn log(&mut self, at: u64, kind: EventType, details: Value) {
-        self.events.push(ClusterEvent {
-            timestamp: at,
-            kind,
-            details,
-        });
+        self.events.push(ClusterEvent { timestamp: at, kind, details });
     }
 
     /// The number of workers the spec asks for; an autoscaling cluster starts at its minimum.
@@ -285,17 +273,8 @@ mod tests {
     use super::*;
 
     fn cluster() -> Cluster {
-        let spec = ClusterSpec {
-            num_workers: Some(2),
-            ..ClusterSpec::default()
-        };
-        Cluster::new(
-            "0101-000000-test0001".into(),
-            spec,
-            "me@example.com",
-            "API",
-            1_000,
-        )
+        let spec = ClusterSpec { num_workers: Some(2), ..ClusterSpec::default() };
+        Cluster::new("0101-000000-test0001".into(), spec, "me@example.com", "API", 1_000)
     }
 
     fn start_plan() -> Vec<Phase> {
@@ -303,9 +282,7 @@ mod tests {
             Phase::new(State::Pending, "Starting").event(EventType::Starting, json!({})),
             Phase::new(State::Running, "")
                 .event(EventType::Running, json!({}))
-                .effect(Effect::Started {
-                    spark_context_id: 7,
-                }),
+                .effect(Effect::Started { spark_context_id: 7 }),
         ]
     }
 

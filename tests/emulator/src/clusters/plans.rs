@@ -9,8 +9,7 @@ use super::{
     spec::ClusterSpec,
 };
 
-const FINDING_INSTANCES: &str =
-    "Finding instances for new nodes, acquiring more instances if necessary";
+const FINDING_INSTANCES: &str = "Finding instances for new nodes, acquiring more instances if necessary";
 
 /// A fresh Spark context id: large and positive, like the service's.
 pub(crate) fn new_spark_context_id() -> i64 {
@@ -19,10 +18,7 @@ pub(crate) fn new_spark_context_id() -> i64 {
 
 fn running(workers: u32, spark_context_id: i64) -> Phase {
     Phase::new(State::Running, "")
-        .event(
-            EventType::Running,
-            json!({"current_num_workers": workers, "target_num_workers": workers}),
-        )
+        .event(EventType::Running, json!({"current_num_workers": workers, "target_num_workers": workers}))
         .effect(Effect::Started { spark_context_id })
 }
 
@@ -42,8 +38,7 @@ pub(crate) fn create(spec: &ClusterSpec, user: &str) -> Vec<Phase> {
 /// `start`: PENDING, then RUNNING.
 pub(crate) fn start(spec: &ClusterSpec, user: &str) -> Vec<Phase> {
     vec![
-        Phase::new(State::Pending, FINDING_INSTANCES)
-            .event(EventType::Starting, json!({"user": user})),
+        Phase::new(State::Pending, FINDING_INSTANCES).event(EventType::Starting, json!({"user": user})),
         running(spec.target_workers(), new_spark_context_id()),
     ]
 }
@@ -65,15 +60,10 @@ pub(crate) fn resize(current: u32, target: u32, user: &str) -> Vec<Phase> {
     resizing["user"] = json!(user);
     let mut done = Phase::new(State::Running, "").effect(Effect::Resized);
     if target > current {
-        done = done.event(
-            EventType::UpsizeCompleted,
-            json!({"current_num_workers": target, "target_num_workers": target}),
-        );
+        done = done
+            .event(EventType::UpsizeCompleted, json!({"current_num_workers": target, "target_num_workers": target}));
     }
-    vec![
-        Phase::new(State::Resizing, "Resizing cluster").event(EventType::Resizing, resizing),
-        done,
-    ]
+    vec![Phase::new(State::Resizing, "Resizing cluster").event(EventType::Resizing, resizing), done]
 }
 
 /// `delete`: TERMINATING, then TERMINATED for `reason`.
@@ -84,8 +74,7 @@ pub(crate) fn terminate(reason: TerminationReason, user: Option<&str>) -> Vec<Ph
     }
     let message = reason.message();
     vec![
-        Phase::new(State::Terminating, "Terminating the Spark cluster")
-            .event(EventType::Terminating, details),
+        Phase::new(State::Terminating, "Terminating the Spark cluster").event(EventType::Terminating, details),
         Phase::new(State::Terminated, &message).effect(Effect::Terminated(reason)),
     ]
 }
@@ -96,10 +85,9 @@ impl TerminationReason {
         let param = |key: &str| self.parameters.get(key).map_or("", String::as_str);
         match self.code.as_str() {
             "USER_REQUEST" => format!("Termination requested by {}", param("username")),
-            "INACTIVITY" => format!(
-                "Inactive cluster terminated (inactive for {} minutes).",
-                param("inactivity_duration_min")
-            ),
+            "INACTIVITY" => {
+                format!("Inactive cluster terminated (inactive for {} minutes).", param("inactivity_duration_min"))
+            }
             "JOB_FINISHED" => "Job finished and the cluster was terminated.".to_owned(),
             code => match self.parameters.get("databricks_error_message") {
                 Some(message) => message.clone(),

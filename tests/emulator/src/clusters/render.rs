@@ -20,20 +20,14 @@ impl Cluster {
         };
 
         put("cluster_id", json!(self.id));
-        put(
-            "cluster_name",
-            json!(spec.cluster_name.as_deref().unwrap_or_default()),
-        );
+        put("cluster_name", json!(spec.cluster_name.as_deref().unwrap_or_default()));
         put("node_type_id", json!(spec.node_type_id()));
         put("driver_node_type_id", json!(spec.driver_node_type_id()));
         match spec.autoscale {
             Some(scale) => put("autoscale", json!(scale)),
             None => put("num_workers", json!(spec.num_workers.unwrap_or(0))),
         }
-        put(
-            "autotermination_minutes",
-            json!(spec.autotermination_minutes.unwrap_or(0)),
-        );
+        put("autotermination_minutes", json!(spec.autotermination_minutes.unwrap_or(0)));
         put("state", json!(self.state.as_str()));
         put("state_message", json!(self.state_message));
         put("start_time", json!(self.start_time));
@@ -52,15 +46,9 @@ impl Cluster {
         put("creator_user_name", json!(self.creator));
         put("cluster_source", json!(self.source));
         put("default_tags", self.default_tags());
-        put(
-            "data_security_mode",
-            json!(spec.data_security_mode.as_deref().unwrap_or("NONE")),
-        );
+        put("data_security_mode", json!(spec.data_security_mode.as_deref().unwrap_or("NONE")));
         put("runtime_engine", json!(spec.runtime_engine()));
-        put(
-            "enable_elastic_disk",
-            json!(spec.enable_elastic_disk.unwrap_or(true)),
-        );
+        put("enable_elastic_disk", json!(spec.enable_elastic_disk.unwrap_or(true)));
         put("jdbc_port", json!(JDBC_PORT));
         put("spec", Value::Object(spec.to_json()));
 
@@ -70,10 +58,7 @@ impl Cluster {
 
         for (key, default) in [
             ("spark_conf", json!({})),
-            (
-                "spark_env_vars",
-                json!({"PYSPARK_PYTHON": "/databricks/python3/bin/python3"}),
-            ),
+            ("spark_env_vars", json!({"PYSPARK_PYTHON": "/databricks/python3/bin/python3"})),
             (
                 "aws_attributes",
                 json!({
@@ -105,10 +90,7 @@ impl Cluster {
         let mut tags = Map::new();
         tags.insert("Vendor".into(), json!("Databricks"));
         tags.insert("Creator".into(), json!(self.creator));
-        tags.insert(
-            "ClusterName".into(),
-            json!(self.spec.cluster_name.as_deref().unwrap_or_default()),
-        );
+        tags.insert("ClusterName".into(), json!(self.spec.cluster_name.as_deref().unwrap_or_default()));
         tags.insert("ClusterId".into(), json!(self.id));
         for (k, v) in &self.extra_default_tags {
             tags.insert(k.clone(), json!(v));
@@ -118,34 +100,19 @@ impl Cluster {
 
     /// Total memory (MB) and cores of the driver and the workers: those up, or those it will start with.
     fn size(&self) -> (u64, f64) {
-        let workers = if self.state.is_up() {
-            self.workers
-        } else {
-            self.target_workers()
-        };
+        let workers = if self.state.is_up() { self.workers } else { self.target_workers() };
         let driver = catalog::node_type(self.spec.driver_node_type_id());
         let worker = catalog::node_type(self.spec.node_type_id());
-        let memory = driver.map_or(0, |n| n.memory_mb)
-            + u64::from(workers) * worker.map_or(0, |n| n.memory_mb);
-        let cores =
-            driver.map_or(0.0, |n| n.cores) + f64::from(workers) * worker.map_or(0.0, |n| n.cores);
+        let memory = driver.map_or(0, |n| n.memory_mb) + u64::from(workers) * worker.map_or(0, |n| n.memory_mb);
+        let cores = driver.map_or(0.0, |n| n.cores) + f64::from(workers) * worker.map_or(0.0, |n| n.cores);
         (memory, cores)
     }
 
     /// A `SparkNode`: index 0 is the driver, 1.. the executors. Addresses derive from the cluster id
     /// and Spark context, so they stay put between reads and change on restart.
     fn node(&self, index: u32) -> Value {
-        let seed = hash(&format!(
-            "{}/{}/{index}",
-            self.id,
-            self.spark_context_id.unwrap_or(0)
-        ));
-        let ip = format!(
-            "10.{}.{}.{}",
-            (seed >> 8) % 256,
-            (seed >> 16) % 256,
-            4 + index % 250
-        );
+        let seed = hash(&format!("{}/{}/{index}", self.id, self.spark_context_id.unwrap_or(0)));
+        let ip = format!("10.{}.{}.{}", (seed >> 8) % 256, (seed >> 16) % 256, 4 + index % 250);
         let started = self.last_restarted_time.unwrap_or(self.start_time);
         json!({
             "node_id": format!("{seed:016x}{:016x}", hash(&ip)),
@@ -162,9 +129,7 @@ impl Cluster {
 /// A tiny stable hash for made-up but consistent identifiers: FNV-1a, then the SplitMix64
 /// finaliser so that similar inputs (`id/0`, `id/1`) give unrelated-looking outputs.
 pub(crate) fn hash(text: &str) -> u64 {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)

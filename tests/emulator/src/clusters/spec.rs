@@ -94,36 +94,20 @@ impl ClusterSpec {
 
     /// Checks what the real service checks before accepting a spec.
     pub fn validate(&self) -> Result<(), ApiError> {
-        let version = self
-            .spark_version
-            .as_deref()
-            .ok_or_else(|| ApiError::missing_field("spark_version"))?;
+        let version = self.spark_version.as_deref().ok_or_else(|| ApiError::missing_field("spark_version"))?;
         if !catalog::is_spark_version(version) {
-            return Err(ApiError::invalid_parameter(format!(
-                "Invalid spark version {version}."
-            )));
+            return Err(ApiError::invalid_parameter(format!("Invalid spark version {version}.")));
         }
         // A pool or policy supplies the node type; otherwise the request must.
-        if self.node_type_id.is_none()
-            && self.instance_pool_id.is_none()
-            && self.policy_id.is_none()
-        {
+        if self.node_type_id.is_none() && self.instance_pool_id.is_none() && self.policy_id.is_none() {
             return Err(ApiError::missing_field("node_type_id"));
         }
-        for id in [&self.node_type_id, &self.driver_node_type_id]
-            .into_iter()
-            .flatten()
-        {
+        for id in [&self.node_type_id, &self.driver_node_type_id].into_iter().flatten() {
             if catalog::node_type(id).is_none() {
-                return Err(ApiError::invalid_parameter(format!(
-                    "Node type {id} is not supported."
-                )));
+                return Err(ApiError::invalid_parameter(format!("Node type {id} is not supported.")));
             }
         }
-        if let Some(AutoScale {
-            min_workers,
-            max_workers,
-        }) = self.autoscale
+        if let Some(AutoScale { min_workers, max_workers }) = self.autoscale
             && (max_workers == 0 || min_workers > max_workers)
         {
             return Err(ApiError::invalid_parameter(format!(
@@ -138,16 +122,8 @@ impl ClusterSpec {
                 "Invalid autotermination_minutes {minutes}: use 0 (never) or 10 to 10000."
             )));
         }
-        check_enum(
-            "data_security_mode",
-            self.data_security_mode.as_deref(),
-            DATA_SECURITY_MODES,
-        )?;
-        check_enum(
-            "runtime_engine",
-            self.runtime_engine.as_deref(),
-            RUNTIME_ENGINES,
-        )
+        check_enum("data_security_mode", self.data_security_mode.as_deref(), DATA_SECURITY_MODES)?;
+        check_enum("runtime_engine", self.runtime_engine.as_deref(), RUNTIME_ENGINES)
     }
 
     /// The workers the cluster runs with once up; autoscaling starts at the minimum.
@@ -171,22 +147,14 @@ impl ClusterSpec {
     }
 
     pub fn driver_node_type_id(&self) -> &str {
-        self.driver_node_type_id
-            .as_deref()
-            .unwrap_or(self.node_type_id())
+        self.driver_node_type_id.as_deref().unwrap_or(self.node_type_id())
     }
 
     /// `STANDARD`, or `PHOTON` when asked for or implied by a Photon runtime key.
     pub fn runtime_engine(&self) -> &str {
         match self.runtime_engine.as_deref() {
             Some(engine) => engine,
-            None if self
-                .spark_version
-                .as_deref()
-                .is_some_and(|v| v.contains("photon")) =>
-            {
-                "PHOTON"
-            }
+            None if self.spark_version.as_deref().is_some_and(|v| v.contains("photon")) => "PHOTON",
             None => "STANDARD",
         }
     }
@@ -194,10 +162,9 @@ impl ClusterSpec {
 
 fn check_enum(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v) => Err(ApiError::invalid_parameter(format!(
-            "Invalid {field}: {v}. Expected one of {}.",
-            allowed.join(", ")
-        ))),
+        Some(v) if !allowed.contains(&v) => {
+            Err(ApiError::invalid_parameter(format!("Invalid {field}: {v}. Expected one of {}.", allowed.join(", "))))
+        }
         _ => Ok(()),
     }
 }
@@ -219,28 +186,16 @@ mod tests {
             "aws_attributes": {"availability": "SPOT"}, "cluster_id": "ignored",
         }))
         .expect("valid spec");
-        assert_eq!(
-            s.other.get("aws_attributes"),
-            Some(&json!({"availability": "SPOT"}))
-        );
+        assert_eq!(s.other.get("aws_attributes"), Some(&json!({"availability": "SPOT"})));
         assert!(!s.to_json().contains_key("cluster_id"));
     }
 
     #[test]
     fn rejections_name_the_problem() {
         let cases = [
-            (
-                json!({"node_type_id": "i3.xlarge"}),
-                "Missing required field: spark_version",
-            ),
-            (
-                json!({"spark_version": "15.4.x-scala2.12"}),
-                "Missing required field: node_type_id",
-            ),
-            (
-                json!({"spark_version": "1.0.x", "node_type_id": "i3.xlarge"}),
-                "Invalid spark version 1.0.x.",
-            ),
+            (json!({"node_type_id": "i3.xlarge"}), "Missing required field: spark_version"),
+            (json!({"spark_version": "15.4.x-scala2.12"}), "Missing required field: node_type_id"),
+            (json!({"spark_version": "1.0.x", "node_type_id": "i3.xlarge"}), "Invalid spark version 1.0.x."),
             (
                 json!({"spark_version": "15.4.x-scala2.12", "node_type_id": "z9.huge"}),
                 "Node type z9.huge is not supported.",
@@ -248,10 +203,7 @@ mod tests {
         ];
         for (body, message) in cases {
             let err = spec(body).expect_err(message);
-            assert_eq!(
-                (err.code, err.message.as_str()),
-                ("INVALID_PARAMETER_VALUE", message)
-            );
+            assert_eq!((err.code, err.message.as_str()), ("INVALID_PARAMETER_VALUE", message));
         }
         let bad_scale = json!({"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge",
             "autoscale": {"min_workers": 5, "max_workers": 2}});
@@ -262,10 +214,8 @@ mod tests {
 
     #[test]
     fn autoscaling_clusters_start_at_their_minimum() {
-        let s = spec(
-            json!({"spark_version": "15.4.x-photon-scala2.12", "node_type_id": "i3.xlarge",
-            "autoscale": {"min_workers": 2, "max_workers": 8}}),
-        )
+        let s = spec(json!({"spark_version": "15.4.x-photon-scala2.12", "node_type_id": "i3.xlarge",
+            "autoscale": {"min_workers": 2, "max_workers": 8}}))
         .expect("valid spec");
         assert_eq!(s.target_workers(), 2);
         assert_eq!(s.runtime_engine(), "PHOTON");

@@ -31,11 +31,7 @@ fn does_not_exist(id: &str) -> ApiError {
 }
 
 fn unexpected_state(cluster: &Cluster) -> ApiError {
-    ApiError::invalid_state(format!(
-        "Cluster {} is in unexpected state {}.",
-        cluster.id,
-        cluster.state.title()
-    ))
+    ApiError::invalid_state(format!("Cluster {} is in unexpected state {}.", cluster.id, cluster.state.title()))
 }
 
 impl Clusters {
@@ -117,9 +113,7 @@ impl Clusters {
                 spec.autoscale = None;
             }
             (None, None) => {
-                return Err(ApiError::invalid_parameter(
-                    "Either num_workers or autoscale must be specified.",
-                ));
+                return Err(ApiError::invalid_parameter("Either num_workers or autoscale must be specified."));
             }
         }
         spec.validate()?;
@@ -148,13 +142,7 @@ impl Clusters {
 
     /// `edit`: replaces the spec. A running cluster restarts to apply it; a terminated one keeps
     /// it for its next start. Clusters in between cannot be edited.
-    pub fn edit(
-        &mut self,
-        id: &str,
-        spec: ClusterSpec,
-        user: &str,
-        at: Moment,
-    ) -> Result<(), ApiError> {
+    pub fn edit(&mut self, id: &str, spec: ClusterSpec, user: &str, at: Moment) -> Result<(), ApiError> {
         self.apply_spec(id, spec, false, user, at)
     }
 
@@ -168,11 +156,7 @@ impl Clusters {
         user: &str,
         at: Moment,
     ) -> Result<(), ApiError> {
-        let fields: Vec<&str> = update_mask
-            .split(',')
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .collect();
+        let fields: Vec<&str> = update_mask.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
         if fields.is_empty() {
             return Err(ApiError::missing_field("update_mask"));
         }
@@ -182,9 +166,7 @@ impl Clusters {
         }
         let spec = ClusterSpec::from_body(&attributes)?;
         spec.validate()?;
-        let resize_only = fields
-            .iter()
-            .all(|f| f.starts_with("num_workers") || f.starts_with("autoscale"));
+        let resize_only = fields.iter().all(|f| f.starts_with("num_workers") || f.starts_with("autoscale"));
         self.apply_spec(id, spec, resize_only, user, at)
     }
 
@@ -222,21 +204,11 @@ impl Clusters {
     }
 
     /// `pin` / `unpin`; a call that changes nothing logs nothing.
-    pub fn set_pinned(
-        &mut self,
-        id: &str,
-        pinned: bool,
-        user: &str,
-        at: Moment,
-    ) -> Result<(), ApiError> {
+    pub fn set_pinned(&mut self, id: &str, pinned: bool, user: &str, at: Moment) -> Result<(), ApiError> {
         let cluster = self.get(id, at)?;
         if cluster.pinned != pinned {
             cluster.pinned = pinned;
-            let kind = if pinned {
-                EventType::Pinned
-            } else {
-                EventType::Unpinned
-            };
+            let kind = if pinned { EventType::Pinned } else { EventType::Unpinned };
             cluster.log(at.now, kind, json!({"user": user}));
         }
         Ok(())
@@ -244,10 +216,7 @@ impl Clusters {
 
     /// `permanent-delete`: the cluster and its events are gone.
     pub fn remove(&mut self, id: &str) -> Result<(), ApiError> {
-        self.by_id
-            .remove(id)
-            .map(drop)
-            .ok_or_else(|| does_not_exist(id))
+        self.by_id.remove(id).map(drop).ok_or_else(|| does_not_exist(id))
     }
 
     /// `change-owner`: the cluster must be terminated, as the service requires.
@@ -266,9 +235,7 @@ impl Clusters {
         let (_, month, day, hour, minute, second) = civil_from_epoch_ms(now);
         let mut rng = rand::rng();
         loop {
-            let suffix: String = (0..8)
-                .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
-                .collect();
+            let suffix: String = (0..8).map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())])).collect();
             let id = format!("{month:02}{day:02}-{hour:02}{minute:02}{second:02}-{suffix}");
             if !self.by_id.contains_key(&id) {
                 return id;
@@ -312,10 +279,7 @@ fn set_path(map: &mut Map<String, Value>, path: &str, value: Option<Value>) {
 mod tests {
     use super::*;
 
-    const AT: Moment = Moment {
-        now: 1_000_000,
-        delay_ms: 0,
-    };
+    const AT: Moment = Moment { now: 1_000_000, delay_ms: 0 };
 
     fn spec(workers: u32) -> ClusterSpec {
         ClusterSpec {
@@ -335,28 +299,18 @@ mod tests {
         let mut clusters = Clusters::default();
         let id = clusters.create(spec(1), "me", "API", AT);
         let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            vec![4, 6, 8]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![4, 6, 8]);
     }
 
     #[test]
     fn start_needs_a_terminated_cluster() {
         let mut clusters = Clusters::default();
         let id = clusters.create(spec(1), "me", "API", AT);
-        let err = clusters
-            .start(&id, "me", AT)
-            .expect_err("running clusters cannot start");
+        let err = clusters.start(&id, "me", AT).expect_err("running clusters cannot start");
         assert_eq!(err.code, "INVALID_STATE");
-        assert_eq!(
-            err.message,
-            format!("Cluster {id} is in unexpected state Running.")
-        );
+        assert_eq!(err.message, format!("Cluster {id} is in unexpected state Running."));
 
-        clusters
-            .terminate(&id, TerminationReason::user_request("me"), Some("me"), AT)
-            .expect("terminates");
+        clusters.terminate(&id, TerminationReason::user_request("me"), Some("me"), AT).expect("terminates");
         assert_eq!(state(&mut clusters, &id), State::Terminated);
         clusters.start(&id, "me", AT).expect("starts");
         assert_eq!(state(&mut clusters, &id), State::Running);
@@ -368,9 +322,7 @@ mod tests {
         let id = clusters.create(spec(1), "me", "API", AT);
         let changes = json!({"num_workers": 5, "cluster_name": "ignored"});
         let changes = changes.as_object().expect("object");
-        clusters
-            .update(&id, "num_workers", changes, "me", AT)
-            .expect("updates");
+        clusters.update(&id, "num_workers", changes, "me", AT).expect("updates");
         let cluster = clusters.get(&id, AT).expect("exists");
         assert_eq!(cluster.spec.num_workers, Some(5));
         assert_eq!(cluster.spec.cluster_name, None);
@@ -391,13 +343,8 @@ mod tests {
     #[test]
     fn missing_clusters_use_the_sdk_wording() {
         let mut clusters = Clusters::default();
-        let err = clusters
-            .restart("nope", "me", AT)
-            .expect_err("no such cluster");
+        let err = clusters.restart("nope", "me", AT).expect_err("no such cluster");
         assert_eq!(err.message, "Cluster nope does not exist");
-        assert_eq!(
-            clusters.remove("nope").expect_err("no such cluster").code,
-            "INVALID_PARAMETER_VALUE"
-        );
+        assert_eq!(clusters.remove("nope").expect_err("no such cluster").code, "INVALID_PARAMETER_VALUE");
     }
 }

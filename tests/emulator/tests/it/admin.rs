@@ -15,37 +15,18 @@ impl Api {
 async fn faults_can_be_queued_over_http() {
     let api = Api::start().await;
     let fault = json!({"method": "GET", "path": "/api/2.1/clusters/get", "kind": "429", "retry_after": 0, "count": 1});
-    assert_eq!(
-        api.admin("/emulator/faults", fault).await,
-        (StatusCode::OK, json!({}))
-    );
-    assert_eq!(
-        api.get("/api/2.1/clusters/get", &[("cluster_id", SHARED)])
-            .await
-            .0,
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    assert_eq!(
-        api.get("/api/2.1/clusters/get", &[("cluster_id", SHARED)])
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(api.admin("/emulator/faults", fault).await, (StatusCode::OK, json!({})));
+    assert_eq!(api.get("/api/2.1/clusters/get", &[("cluster_id", SHARED)]).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(api.get("/api/2.1/clusters/get", &[("cluster_id", SHARED)]).await.0, StatusCode::OK);
 
-    let (status, body) = api
-        .admin("/emulator/faults", json!({"path": "/x", "kind": "teapot"}))
-        .await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE"))
-    );
+    let (status, body) = api.admin("/emulator/faults", json!({"path": "/x", "kind": "teapot"})).await;
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE")));
 }
 
 #[tokio::test]
 async fn recorded_requests_can_be_read_over_http() {
     let api = Api::start().await;
-    api.post("/api/2.1/clusters/pin", json!({"cluster_id": SHARED}))
-        .await;
+    api.post("/api/2.1/clusters/pin", json!({"cluster_id": SHARED})).await;
     let (status, body) = read(api.http.get(api.url("/emulator/requests")).send().await).await;
     assert_eq!(status, StatusCode::OK);
     let requests = body["requests"].as_array().cloned().unwrap_or_default();
@@ -61,9 +42,7 @@ async fn recorded_requests_can_be_read_over_http() {
 async fn the_clock_sets_the_transition_delay() {
     let api = Api::start().await;
     assert_eq!(
-        api.admin("/emulator/clock", json!({"transition_ms": 60_000}))
-            .await
-            .1,
+        api.admin("/emulator/clock", json!({"transition_ms": 60_000})).await.1,
         json!({"transition_ms": 60_000})
     );
     let id = api.create("slow").await;

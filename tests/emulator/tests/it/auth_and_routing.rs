@@ -8,45 +8,22 @@ use crate::util::{Api, SHARED, assert_error, read};
 async fn a_request_without_credentials_is_unauthenticated() {
     let api = Api::start().await;
     let response = api.http.get(api.url("/api/2.1/clusters/list")).send().await;
-    assert_error(
-        &read(response).await,
-        StatusCode::UNAUTHORIZED,
-        "UNAUTHENTICATED",
-        "Missing credentials.",
-    );
+    assert_error(&read(response).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "Missing credentials.");
 }
 
 #[tokio::test]
 async fn a_wrong_token_is_unauthenticated() {
     let api = Api::start().await;
-    let response = api
-        .http
-        .get(api.url("/api/2.1/clusters/list"))
-        .bearer_auth("dapi-wrong")
-        .send()
-        .await;
-    assert_error(
-        &read(response).await,
-        StatusCode::UNAUTHORIZED,
-        "UNAUTHENTICATED",
-        "Invalid access token.",
-    );
+    let response = api.http.get(api.url("/api/2.1/clusters/list")).bearer_auth("dapi-wrong").send().await;
+    assert_error(&read(response).await, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "Invalid access token.");
 }
 
 #[tokio::test]
 async fn configured_tokens_are_accepted_besides_the_demo_token() {
-    let config = EmulatorConfig {
-        tokens: vec!["dapi-extra".into()],
-        ..EmulatorConfig::default()
-    };
+    let config = EmulatorConfig { tokens: vec!["dapi-extra".into()], ..EmulatorConfig::default() };
     let api = Api::with(config).await;
     for token in ["dapi-extra", DEMO_TOKEN] {
-        let response = api
-            .http
-            .get(api.url("/api/2.1/clusters/list"))
-            .bearer_auth(token)
-            .send()
-            .await;
+        let response = api.http.get(api.url("/api/2.1/clusters/list")).bearer_auth(token).send().await;
         assert_eq!(read(response).await.0, StatusCode::OK);
     }
 }
@@ -116,12 +93,7 @@ async fn a_missing_required_field_is_named() {
 async fn both_api_versions_serve_clusters() {
     let api = Api::start().await;
     for version in ["2.0", "2.1"] {
-        let (status, body) = api
-            .get(
-                &format!("/api/{version}/clusters/get"),
-                &[("cluster_id", SHARED)],
-            )
-            .await;
+        let (status, body) = api.get(&format!("/api/{version}/clusters/get"), &[("cluster_id", SHARED)]).await;
         assert_eq!(status, StatusCode::OK, "{version}: {body}");
         assert_eq!(body["cluster_name"], "shared-autoscaling");
     }

@@ -22,12 +22,7 @@ async fn pages_cover_every_cluster_once_and_the_last_has_no_token() {
     let mut token = String::new();
     let mut pages = 0;
     loop {
-        let (status, page) = api
-            .get(
-                "/api/2.1/clusters/list",
-                &[("page_size", "10"), ("page_token", &token)],
-            )
-            .await;
+        let (status, page) = api.get("/api/2.1/clusters/list", &[("page_size", "10"), ("page_token", &token)]).await;
         assert_eq!(status, StatusCode::OK);
         pages += 1;
         seen.extend(ids(&page));
@@ -57,48 +52,25 @@ async fn filters_narrow_the_list() {
         let api = &api;
         async move { ids(&api.get("/api/2.1/clusters/list", &query).await.1) }
     };
+    assert_eq!(list(vec![("filter_by.cluster_states", "TERMINATED")]).await.len(), 2);
     assert_eq!(
-        list(vec![("filter_by.cluster_states", "TERMINATED")])
-            .await
-            .len(),
-        2
-    );
-    assert_eq!(
-        list(vec![
-            ("filter_by.cluster_states", "TERMINATED"),
-            ("filter_by.cluster_states", "RUNNING")
-        ])
-        .await
-        .len(),
+        list(vec![("filter_by.cluster_states", "TERMINATED"), ("filter_by.cluster_states", "RUNNING")]).await.len(),
         5
     );
-    assert_eq!(
-        list(vec![("filter_by.is_pinned", "true")]).await,
-        vec![SHARED]
-    );
+    assert_eq!(list(vec![("filter_by.is_pinned", "true")]).await, vec![SHARED]);
     let api_made = list(vec![("filter_by.cluster_sources", "API")]).await;
     assert!(api_made.contains(&ETL_NIGHTLY.to_owned()) && !api_made.contains(&SHARED.to_owned()));
 
-    let bad = api
-        .get(
-            "/api/2.1/clusters/list",
-            &[("filter_by.cluster_states", "SLEEPING")],
-        )
-        .await;
+    let bad = api.get("/api/2.1/clusters/list", &[("filter_by.cluster_states", "SLEEPING")]).await;
     assert_eq!(bad.1["error_code"], "INVALID_PARAMETER_VALUE");
 }
 
 #[tokio::test]
 async fn pins_show_in_the_pinned_filter() {
     let api = Api::start().await;
-    api.post("/api/2.1/clusters/pin", json!({"cluster_id": ETL_NIGHTLY}))
-        .await;
-    api.post("/api/2.1/clusters/unpin", json!({"cluster_id": SHARED}))
-        .await;
-    let pinned = ids(&api
-        .get("/api/2.1/clusters/list", &[("filter_by.is_pinned", "true")])
-        .await
-        .1);
+    api.post("/api/2.1/clusters/pin", json!({"cluster_id": ETL_NIGHTLY})).await;
+    api.post("/api/2.1/clusters/unpin", json!({"cluster_id": SHARED})).await;
+    let pinned = ids(&api.get("/api/2.1/clusters/list", &[("filter_by.is_pinned", "true")]).await.1);
     assert_eq!(pinned, vec![ETL_NIGHTLY]);
 }
 
@@ -108,10 +80,7 @@ async fn sorting_by_name_in_either_direction() {
     let names = |direction: &'static str| {
         let api = &api;
         async move {
-            let query = [
-                ("sort_by.field", "CLUSTER_NAME"),
-                ("sort_by.direction", direction),
-            ];
+            let query = [("sort_by.field", "CLUSTER_NAME"), ("sort_by.direction", direction)];
             let page = api.get("/api/2.1/clusters/list", &query).await.1;
             page["clusters"]
                 .as_array()
@@ -122,16 +91,7 @@ async fn sorting_by_name_in_either_direction() {
         }
     };
     let ascending = names("ASC").await;
-    assert_eq!(
-        ascending,
-        [
-            "adhoc-analysis",
-            "etl-nightly",
-            "ml-gpu",
-            "reporting",
-            "shared-autoscaling"
-        ]
-    );
+    assert_eq!(ascending, ["adhoc-analysis", "etl-nightly", "ml-gpu", "reporting", "shared-autoscaling"]);
     let mut descending = names("DESC").await;
     descending.reverse();
     assert_eq!(descending, ascending);
@@ -140,9 +100,7 @@ async fn sorting_by_name_in_either_direction() {
 #[tokio::test]
 async fn version_two_zero_lists_everything_at_once() {
     let api = with_clusters(20).await;
-    let (status, list) = api
-        .get("/api/2.0/clusters/list", &[("page_size", "5")])
-        .await;
+    let (status, list) = api.get("/api/2.0/clusters/list", &[("page_size", "5")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ids(&list).len(), 25);
     assert!(list.get("next_page_token").is_none());
@@ -161,10 +119,7 @@ async fn the_demo_seed_lists_dozens_of_clusters() {
     let list = api.get("/api/2.0/clusters/list", &[]).await.1;
     let clusters = list["clusters"].as_array().cloned().unwrap_or_default();
     assert!((30..=40).contains(&clusters.len()), "{}", clusters.len());
-    let states: HashSet<&str> = clusters
-        .iter()
-        .filter_map(|c| c["state"].as_str())
-        .collect();
+    let states: HashSet<&str> = clusters.iter().filter_map(|c| c["state"].as_str()).collect();
     assert!(states.contains("RUNNING") && states.contains("TERMINATED"));
     assert!(clusters.iter().any(|c| c["cluster_source"] == "JOB"));
 }

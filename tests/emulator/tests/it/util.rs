@@ -23,10 +23,7 @@ pub fn client() -> reqwest::Client {
     // reqwest refuses to build without a process-wide provider, even for plain http; a second
     // install (from another test) fails harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .expect("an HTTP client")
+    reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().expect("an HTTP client")
 }
 
 impl Api {
@@ -36,19 +33,12 @@ impl Api {
     }
 
     pub async fn seeded(seed: Seed) -> Api {
-        Self::with(EmulatorConfig {
-            seed,
-            ..EmulatorConfig::default()
-        })
-        .await
+        Self::with(EmulatorConfig { seed, ..EmulatorConfig::default() }).await
     }
 
     pub async fn with(config: EmulatorConfig) -> Api {
         let emu = Emulator::start(config).await.expect("emulator starts");
-        Api {
-            emu,
-            http: client(),
-        }
+        Api { emu, http: client() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -57,28 +47,12 @@ impl Api {
 
     /// `GET path?query` with the demo token.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> (StatusCode, Value) {
-        read(
-            self.http
-                .get(self.url(path))
-                .query(query)
-                .bearer_auth(DEMO_TOKEN)
-                .send()
-                .await,
-        )
-        .await
+        read(self.http.get(self.url(path)).query(query).bearer_auth(DEMO_TOKEN).send().await).await
     }
 
     /// `POST path` with a JSON body and the demo token.
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        read(
-            self.http
-                .post(self.url(path))
-                .json(&body)
-                .bearer_auth(DEMO_TOKEN)
-                .send()
-                .await,
-        )
-        .await
+        read(self.http.post(self.url(path)).json(&body).bearer_auth(DEMO_TOKEN).send().await).await
     }
 
     /// Creates a small cluster through 2.1 and returns its id.
@@ -91,17 +65,12 @@ impl Api {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["cluster_id"]
-            .as_str()
-            .expect("create returns cluster_id")
-            .to_owned()
+        body["cluster_id"].as_str().expect("create returns cluster_id").to_owned()
     }
 
     /// `clusters/get` through 2.1, expecting success.
     pub async fn cluster(&self, id: &str) -> Value {
-        let (status, body) = self
-            .get("/api/2.1/clusters/get", &[("cluster_id", id)])
-            .await;
+        let (status, body) = self.get("/api/2.1/clusters/get", &[("cluster_id", id)]).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -127,12 +96,7 @@ pub fn assert_error(actual: &(StatusCode, Value), status: StatusCode, code: &str
 pub fn ids(list: &Value) -> Vec<String> {
     list["clusters"]
         .as_array()
-        .map(|clusters| {
-            clusters
-                .iter()
-                .filter_map(|c| c["cluster_id"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|clusters| clusters.iter().filter_map(|c| c["cluster_id"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 

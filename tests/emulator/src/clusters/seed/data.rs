@@ -80,10 +80,7 @@ pub(super) const TEST: &[SeedCluster] = &[
         autotermination: 60,
         team: "data-eng",
         age_hours: 400,
-        life: Terminated {
-            hours_ago: 9,
-            why: Inactivity,
-        },
+        life: Terminated { hours_ago: 9, why: Inactivity },
         ..BASE
     },
     SeedCluster {
@@ -94,10 +91,7 @@ pub(super) const TEST: &[SeedCluster] = &[
         size: Auto(1, 4),
         creator: BOB,
         age_hours: 50,
-        life: Terminated {
-            hours_ago: 26,
-            why: User(BOB),
-        },
+        life: Terminated { hours_ago: 26, why: User(BOB) },
         ..BASE
     },
 ];

@@ -118,10 +118,7 @@ impl Why {
             Why::DriverUnreachable => TerminationReason::new(
                 "DRIVER_UNREACHABLE",
                 "SERVICE_FAULT",
-                &[(
-                    "databricks_error_message",
-                    "Spark driver was unreachable for 900 seconds.",
-                )],
+                &[("databricks_error_message", "Spark driver was unreachable for 900 seconds.")],
             ),
             Why::InitScript => TerminationReason::new(
                 "INIT_SCRIPT_FAILURE",
@@ -134,10 +131,7 @@ impl Why {
             Why::SpotLost => TerminationReason::new(
                 "SPOT_INSTANCE_TERMINATION",
                 "CLOUD_FAILURE",
-                &[(
-                    "databricks_error_message",
-                    "The driver's spot instance was reclaimed by AWS.",
-                )],
+                &[("databricks_error_message", "The driver's spot instance was reclaimed by AWS.")],
             ),
         }
     }
@@ -155,9 +149,7 @@ impl SeedCluster {
         }
         const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let h = hash(self.name);
-        let suffix: String = (0..8)
-            .map(|i| char::from(CHARS[((h >> (i * 5)) % 36) as usize]))
-            .collect();
+        let suffix: String = (0..8).map(|i| char::from(CHARS[((h >> (i * 5)) % 36) as usize])).collect();
         let (month, day) = (1 + h % 12, 1 + (h >> 8) % 28);
         let (hour, minute, second) = ((h >> 16) % 24, (h >> 24) % 60, (h >> 32) % 60);
         format!("{month:02}{day:02}-{hour:02}{minute:02}{second:02}-{suffix}")
@@ -166,20 +158,11 @@ impl SeedCluster {
     fn spec(&self) -> ClusterSpec {
         let (num_workers, autoscale) = match self.size {
             Size::Fixed(n) => (Some(n), None),
-            Size::Auto(min, max) => (
-                None,
-                Some(AutoScale {
-                    min_workers: min,
-                    max_workers: max,
-                }),
-            ),
+            Size::Auto(min, max) => (None, Some(AutoScale { min_workers: min, max_workers: max })),
         };
         let mut spark_conf = BTreeMap::new();
         if num_workers == Some(0) {
-            spark_conf.insert(
-                "spark.databricks.cluster.profile".into(),
-                "singleNode".into(),
-            );
+            spark_conf.insert("spark.databricks.cluster.profile".into(), "singleNode".into());
             spark_conf.insert("spark.master".into(), "local[*, 4]".into());
         }
         ClusterSpec {
@@ -190,8 +173,7 @@ impl SeedCluster {
             autoscale,
             autotermination_minutes: Some(self.autotermination),
             spark_conf: Some(spark_conf),
-            custom_tags: (!self.team.is_empty())
-                .then(|| BTreeMap::from([("team".to_owned(), self.team.to_owned())])),
+            custom_tags: (!self.team.is_empty()).then(|| BTreeMap::from([("team".to_owned(), self.team.to_owned())])),
             data_security_mode: Some(self.mode.to_owned()),
             single_user_name: (self.mode == "SINGLE_USER").then(|| self.creator.to_owned()),
             ..ClusterSpec::default()
@@ -203,48 +185,31 @@ impl SeedCluster {
         let created = now.saturating_sub(self.age_hours * HOUR_MS);
         let mut c = Cluster::new(self.id(), self.spec(), self.creator, self.source, created);
         if self.source == "JOB"
-            && let Some((job, run)) = self
-                .name
-                .strip_prefix("job-")
-                .and_then(|r| r.split_once("-run-"))
+            && let Some((job, run)) = self.name.strip_prefix("job-").and_then(|r| r.split_once("-run-"))
         {
             c.extra_default_tags.insert("JobId".into(), job.to_owned());
-            c.extra_default_tags
-                .insert("RunName".into(), format!("run-{run}"));
+            c.extra_default_tags.insert("RunName".into(), format!("run-{run}"));
         }
         let workers = c.target_workers();
         let sizes = json!({"current_num_workers": workers, "target_num_workers": workers});
-        c.log(
-            created,
-            EventType::Creating,
-            json!({"cluster_size": c.spec.size_json(), "user": self.creator}),
-        );
+        c.log(created, EventType::Creating, json!({"cluster_size": c.spec.size_json(), "user": self.creator}));
 
         let ended = match self.life {
             Life::Terminated { hours_ago, .. } => now.saturating_sub(hours_ago * HOUR_MS),
             _ => now,
         };
-        let launch_failed =
-            matches!(self.life, Life::Terminated { why, .. } if why.failed_launch());
+        let launch_failed = matches!(self.life, Life::Terminated { why, .. } if why.failed_launch());
         if !launch_failed {
             let up = created + 5 * MINUTE_MS;
             c.log(up, EventType::Running, sizes.clone());
             c.log(up + MINUTE_MS, EventType::DriverHealthy, json!({}));
             c.last_restarted_time = Some(up);
             if self.pinned {
-                c.log(
-                    up + 10 * MINUTE_MS,
-                    EventType::Pinned,
-                    json!({"user": self.creator}),
-                );
+                c.log(up + 10 * MINUTE_MS, EventType::Pinned, json!({"user": self.creator}));
             }
             if self.restarted {
                 let restart = up + (ended.saturating_sub(up)) / 2;
-                c.log(
-                    restart,
-                    EventType::Restarting,
-                    json!({"user": self.creator}),
-                );
+                c.log(restart, EventType::Restarting, json!({"user": self.creator}));
                 c.log(restart + 3 * MINUTE_MS, EventType::Running, sizes);
                 c.last_restarted_time = Some(restart + 3 * MINUTE_MS);
                 c.last_state_loss_time = Some(restart);
@@ -261,10 +226,7 @@ impl SeedCluster {
             Life::Starting => {
                 // Idle overnight, and its owner is starting it again right now.
                 let idled = now.saturating_sub(HOUR_MS);
-                c.begin(
-                    idled,
-                    plans::terminate(Why::Inactivity.reason(self.autotermination), None),
-                );
+                c.begin(idled, plans::terminate(Why::Inactivity.reason(self.autotermination), None));
                 c.advance(idled, 0);
                 c.begin(now, plans::start(&c.spec, self.creator));
             }
@@ -275,10 +237,7 @@ impl SeedCluster {
                     _ => None,
                 };
                 // Replays the termination at the time it happened: both steps are long past.
-                c.begin(
-                    ended,
-                    plans::terminate(why.reason(self.autotermination), user),
-                );
+                c.begin(ended, plans::terminate(why.reason(self.autotermination), user));
                 c.advance(ended, 0);
             }
         }
@@ -300,69 +259,30 @@ mod tests {
     #[test]
     fn test_seed_is_three_running_and_two_terminated() {
         let mut clusters = seeded(Seed::Test);
-        let at = Moment {
-            now: 10_000 * HOUR_MS,
-            delay_ms: 3_000,
-        };
-        let states: Vec<(String, State)> = clusters
-            .all(at)
-            .iter()
-            .map(|c| (c.id.clone(), c.state))
-            .collect();
+        let at = Moment { now: 10_000 * HOUR_MS, delay_ms: 3_000 };
+        let states: Vec<(String, State)> = clusters.all(at).iter().map(|c| (c.id.clone(), c.state)).collect();
         assert_eq!(states.len(), 5);
-        assert_eq!(
-            states.iter().filter(|(_, s)| *s == State::Running).count(),
-            3
-        );
-        assert_eq!(
-            states
-                .iter()
-                .filter(|(_, s)| *s == State::Terminated)
-                .count(),
-            2
-        );
+        assert_eq!(states.iter().filter(|(_, s)| *s == State::Running).count(), 3);
+        assert_eq!(states.iter().filter(|(_, s)| *s == State::Terminated).count(), 2);
         let etl = clusters.get("0101-000000-etlnig01", at).expect("seeded");
-        assert_eq!(
-            etl.termination_reason.as_ref().map(|r| r.code.as_str()),
-            Some("INACTIVITY")
-        );
+        assert_eq!(etl.termination_reason.as_ref().map(|r| r.code.as_str()), Some("INACTIVITY"));
     }
 
     #[test]
     fn demo_seed_has_dozens_of_distinct_clusters() {
         let mut clusters = seeded(Seed::Demo);
-        let at = Moment {
-            now: 10_000 * HOUR_MS,
-            delay_ms: 3_000,
-        };
+        let at = Moment { now: 10_000 * HOUR_MS, delay_ms: 3_000 };
         let all = clusters.all(at);
-        assert_eq!(
-            all.len(),
-            TEST.len() + DEMO.len(),
-            "derived ids must not collide"
-        );
+        assert_eq!(all.len(), TEST.len() + DEMO.len(), "derived ids must not collide");
         assert!((30..=40).contains(&all.len()), "{} clusters", all.len());
         assert!(all.iter().any(|c| c.state == State::Pending));
-        assert!(
-            all.iter()
-                .any(|c| c.source == "JOB" && c.extra_default_tags.contains_key("JobId"))
-        );
-        assert!(
-            all.iter()
-                .all(|c| !c.events.is_empty() && c.spec.validate().is_ok())
-        );
+        assert!(all.iter().any(|c| c.source == "JOB" && c.extra_default_tags.contains_key("JobId")));
+        assert!(all.iter().all(|c| !c.events.is_empty() && c.spec.validate().is_ok()));
     }
 
     #[test]
     fn empty_seed_is_empty() {
         let mut clusters = seeded(Seed::Empty);
-        assert!(
-            clusters
-                .all(Moment {
-                    now: 0,
-                    delay_ms: 0
-                })
-                .is_empty()
-        );
+        assert!(clusters.all(Moment { now: 0, delay_ms: 0 }).is_empty());
     }
 }
