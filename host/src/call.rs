@@ -179,7 +179,7 @@ impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
         let result = client.send(&request, env.limits.max_response_bytes).await;
         match &result {
             Ok(r) => {
-                tracing::debug!(plugin = %env.plugin, method = %request.method, path = %request.path, status = r.status, ms = started.elapsed().as_millis() as u64, "workspace request")
+                tracing::debug!(plugin = %env.plugin, method = %request.method, path = %request.path, status = r.status, us = started.elapsed().as_micros() as u64, "workspace request")
             }
             Err(e) => {
                 tracing::warn!(plugin = %env.plugin, method = %request.method, path = %request.path, "workspace request failed: {e}")

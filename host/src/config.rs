@@ -15,10 +15,10 @@ use serde::Deserialize;
 pub struct Config {
     /// Where plugins are loaded from.
     pub plugin_dir: Option<PathBuf>,
-    /// Where compiled plugins are cached; `cache = false` disables the cache.
+    /// Where compiled plugins are cached.
     pub cache_dir: Option<PathBuf>,
-    #[serde(default = "yes")]
-    pub cache: bool,
+    /// `cache = false` disables the compiled-plugin cache (it is on by default).
+    pub cache: Option<bool>,
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
@@ -29,10 +29,6 @@ pub struct Config {
     /// Per-plugin settings, by plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Server-wide settings.
@@ -173,6 +169,11 @@ impl Config {
         }
     }
 
+    /// Whether compiled plugins are cached on disk.
+    pub fn cache_enabled(&self) -> bool {
+        self.cache.unwrap_or(true)
+    }
+
     /// The largest memory limit any plugin may have: the engine reserves this much per slot.
     pub fn max_memory_bytes(&self) -> usize {
         std::iter::once("")
@@ -196,6 +197,12 @@ mod tests {
         assert_eq!(slow.memory_bytes, 32 << 20);
         assert_eq!(slow.deadline, Duration::from_millis(500));
         assert_eq!(config.limits_for("other").unwrap().deadline, Limits::default().deadline);
+    }
+
+    #[test]
+    fn the_cache_is_on_unless_turned_off() {
+        assert!(Config::default().cache_enabled());
+        assert!(!toml::from_str::<Config>("cache = false").unwrap().cache_enabled());
     }
 
     #[test]

@@ -113,16 +113,24 @@ impl Plugin {
         let fail = |reason: String| LoadError { file: file.to_path_buf(), reason };
         let digest = hex(&Sha256::digest(&bytes));
         let engine = runtime.engine.clone();
+        let started = Instant::now();
         // Compiling takes ~100 ms of CPU: keep it off the async workers.
         let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
             .await
             .map_err(|e| fail(format!("compilation task failed: {e}")))?
             .map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
+        let compiled = started.elapsed();
         check_imports(&component, &runtime.engine).map_err(fail)?;
         let pre = runtime.linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot be linked: {e}")))?;
         let pre = ToolPackPre::new(pre).map_err(|e| fail(format!("does not implement the tool-pack world: {e}")))?;
 
         let manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
+        tracing::debug!(
+            file = %file.display(),
+            compile_ms = compiled.as_secs_f64() * 1000.0,
+            total_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "plugin prepared"
+        );
         let limits = limits_for(&manifest.name).map_err(|e| fail(format!("{e:#}")))?;
         let validators = manifest
             .tools

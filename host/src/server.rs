@@ -52,7 +52,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<McpServer> {
     let started = Instant::now();
     let config = &options.config;
     let slots = config.server.max_concurrent_calls + 8; // calls, plus room for manifest reads
-    let cache_dir = if config.cache { config.cache_dir.clone().or_else(default_cache_dir) } else { None };
+    let cache_dir = if config.cache_enabled() { config.cache_dir.clone().or_else(default_cache_dir) } else { None };
     let runtime = Runtime::new(&EngineOptions { slots, max_memory_bytes: config.max_memory_bytes(), cache_dir })?;
 
     let client = match WorkspaceClient::from_env(config.workspace.clone()) {

@@ -102,6 +102,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut direct = Vec::with_capacity(CALLS);
     let mut via_mcp = Vec::with_capacity(CALLS);
+    let mut refused = Vec::with_capacity(CALLS);
+    let mut guest_only = Vec::with_capacity(CALLS);
+    // Refused by the host's schema check: the MCP round trip with no plugin instance.
+    let bad_args = json!({"cluster_id": 7}).as_object().unwrap().clone();
+    // Fails inside the plugin before any workspace request: instance and guest, no HTTP.
+    let no_size = json!({"cluster_id": cluster_id}).as_object().unwrap().clone();
     for _ in 0..CALLS {
         let t = Instant::now();
         direct_once().await?;
@@ -110,6 +116,16 @@ async fn main() -> anyhow::Result<()> {
         let result = client.call_tool(CallToolRequestParams::new("get_cluster").with_arguments(args.clone())).await?;
         via_mcp.push(t.elapsed());
         anyhow::ensure!(result.is_error != Some(true), "get_cluster failed");
+        let t = Instant::now();
+        let result =
+            client.call_tool(CallToolRequestParams::new("get_cluster").with_arguments(bad_args.clone())).await?;
+        refused.push(t.elapsed());
+        anyhow::ensure!(result.is_error == Some(true), "bad arguments were accepted");
+        let t = Instant::now();
+        let result =
+            client.call_tool(CallToolRequestParams::new("resize_cluster").with_arguments(no_size.clone())).await?;
+        guest_only.push(t.elapsed());
+        anyhow::ensure!(result.is_error == Some(true), "resize without a size was accepted");
     }
     let rss_busy = pid.and_then(rss_kib);
     let (d50, d99) = (us(percentile(&mut direct, 0.50)), us(percentile(&mut direct, 0.99)));
@@ -121,6 +137,18 @@ async fn main() -> anyhow::Result<()> {
         "  host overhead:                 p50 {:>8.0} us   p99 {:>8.0} us   (target: p50 <= 100 us)",
         m50 - d50,
         m99 - d99
+    );
+    let (r50, r99) = (us(percentile(&mut refused, 0.50)), us(percentile(&mut refused, 0.99)));
+    let (g50, g99) = (us(percentile(&mut guest_only, 0.50)), us(percentile(&mut guest_only, 0.99)));
+    println!("  where it goes (p50):");
+    println!("    MCP round trip, arguments refused by the host:  {r50:>6.0} us   (p99 {r99:.0})");
+    println!(
+        "    + fresh plugin instance and guest, no request:  {:>6.0} us   (p99 {g99:.0}, total {g50:.0})",
+        g50 - r50
+    );
+    println!(
+        "    + workspace request and result validation:      {:>6.0} us   (of which the direct call: {d50:.0})",
+        m50 - g50
     );
     println!(
         "  Python Databricks MCP servers add 3 - 44 ms per call  ->  {:.0}x - {:.0}x less",
