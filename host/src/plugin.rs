@@ -242,7 +242,7 @@ impl Plugin {
         }
         tracing::info!(
             plugin = %plugin,
-            tool,
+            tool = %tool,
             request = %request.request_id,
             ms = started.elapsed().as_secs_f64() * 1000.0,
             ok = outcome.is_ok(),
@@ -407,7 +407,7 @@ fn log_guest_output(plugin: &str, tool: &str, stdout: &MemoryOutputPipe, stderr:
     for (stream, pipe) in [("stdout", stdout), ("stderr", stderr)] {
         let bytes = pipe.contents();
         for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
-            tracing::info!(plugin, tool, stream, "guest: {}", truncate(line, 2000));
+            tracing::info!(plugin = %plugin, tool = %tool, stream = %stream, "guest: {}", truncate(line, 2000));
         }
     }
 }

@@ -27,8 +27,8 @@
 //!
 //! /// Get one cluster's full configuration and state.
 //! #[tool(read_only, idempotent, title = "Get cluster")]
-//! fn get_cluster(ctx: &Context, args: GetCluster) -> Result<Output<serde_json::Value>> {
-//!     let cluster: serde_json::Value = ctx.get("/api/2.1/clusters/get", &[("cluster_id", args.cluster_id)])?;
+//! fn get_cluster(ctx: &Context, args: GetCluster) -> Result<Output<Value>> {
+//!     let cluster: Value = ctx.get("/api/2.1/clusters/get", &[("cluster_id", args.cluster_id)])?;
 //!     Ok(Output::new(format!("{}", cluster["state"]), cluster))
 //! }
 //!
@@ -52,6 +52,7 @@ pub mod __bindings;
 use __bindings as bindings;
 mod context;
 mod error;
+mod json;
 mod paging;
 mod plugin;
 mod tool;
@@ -60,6 +61,7 @@ mod wait;
 pub use context::{Compensation, Context, LogLevel, Method, Request, Response};
 pub use databricks_mcp_sdk_macros::{schema, tool};
 pub use error::{ApiError, Result, ToolError};
+pub use json::Json;
 pub use paging::{Page, PageArgs, Paging};
 pub use plugin::{CONTRACT_VERSION, Plugin};
 pub use tool::{Annotations, IntoToolOutput, Output, ToolDef, ToolOutput, schema_for};
@@ -76,7 +78,7 @@ pub struct NoArgs {}
 /// Everything a tool pack usually needs.
 pub mod prelude {
     pub use crate::{
-        Context, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, plugin, schema, tool,
+        Context, Json, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, plugin, schema, tool,
     };
     pub use serde_json::{Value, json};
 }

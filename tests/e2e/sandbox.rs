@@ -87,7 +87,11 @@ async fn output_that_breaks_the_schema_and_panics_are_tool_errors() {
     let text = h.err("panic", json!({})).await;
     assert!(text.contains("panicked at") && text.contains("on purpose"), "{text}");
     still_serving(&h).await;
-    assert!(h.log().contains("plugin=escape"), "guest output is logged tagged with the plugin");
+    let log = h.log();
+    assert!(
+        log.lines().any(|l| l.contains("plugin=escape") && l.contains("stream=stderr") && l.contains("on purpose")),
+        "the guest's stderr is logged, tagged with the plugin:\n{log}"
+    );
 }
 
 #[tokio::test]

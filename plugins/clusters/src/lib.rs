@@ -50,8 +50,8 @@ pub struct ListClusters {
 /// A page of clusters.
 #[schema]
 pub struct ClusterList {
-    /// The clusters on this page.
-    pub clusters: Vec<Cluster>,
+    /// The clusters on this page, as the workspace returned them.
+    pub clusters: Vec<Json<Cluster>>,
     /// Pass as `page_token` to get the next page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
@@ -74,7 +74,7 @@ fn list_clusters(ctx: &Context, args: ListClusters) -> Result<Output<ClusterList
     }
     request = request.query_opt("filter_by.policy_id", args.policy_id.as_deref());
     let limit = args.limit.unwrap_or(20).clamp(1, 100);
-    let page = ctx.page::<Cluster>(
+    let page = ctx.page::<Json<Cluster>>(
         request,
         "clusters",
         Paging::QueryToken { size_param: "page_size" },
@@ -84,7 +84,7 @@ fn list_clusters(ctx: &Context, args: ListClusters) -> Result<Output<ClusterList
     let mut text = if page.items.is_empty() {
         "No clusters match.".to_string()
     } else {
-        page.items.iter().map(Cluster::line).collect::<Vec<_>>().join("\n")
+        page.items.iter().map(|c| c.get().map(|c| c.line())).collect::<Result<Vec<_>>>()?.join("\n")
     };
     if let Some(token) = &page.next_page_token {
         text.push_str(&format!("\nMore clusters: call again with page_token \"{token}\"."));
@@ -99,14 +99,15 @@ pub struct ClusterId {
     pub cluster_id: String,
 }
 
-fn fetch(ctx: &Context, cluster_id: &str) -> Result<Cluster> {
+fn fetch(ctx: &Context, cluster_id: &str) -> Result<Json<Cluster>> {
     ctx.get(&path("get"), &[("cluster_id", cluster_id.to_string())])
 }
 
 /// Get one cluster's full configuration and state, including why it terminated.
 #[tool(read_only, idempotent, title = "Get cluster")]
-fn get_cluster(ctx: &Context, args: ClusterId) -> Result<Output<Cluster>> {
-    let cluster = fetch(ctx, &args.cluster_id)?;
+fn get_cluster(ctx: &Context, args: ClusterId) -> Result<Output<Json<Cluster>>> {
+    let raw = fetch(ctx, &args.cluster_id)?;
+    let cluster = raw.get()?;
     let mut text = cluster.line();
     if let Some(message) = cluster.state_message.as_deref().filter(|m| !m.is_empty()) {
         text.push_str(&format!("\nState message: {message}"));
@@ -120,7 +121,7 @@ fn get_cluster(ctx: &Context, args: ClusterId) -> Result<Output<Cluster>> {
             m => format!("\nTerminates after {m} minutes of inactivity"),
         });
     }
-    Ok(Output::new(text, cluster))
+    Ok(Output::new(text, raw))
 }
 
 /// Arguments of `list_cluster_events`.
@@ -258,8 +259,25 @@ impl CatalogFilter {
         })
     }
 
-    fn limit(&self) -> usize {
-        self.limit.unwrap_or(100).clamp(1, 500) as usize
+    /// Keep the entries whose `fields` match, at most `limit` of them; also return how many
+    /// matched, and the lines for the model (with a note when some were cut).
+    fn apply<T>(
+        &self,
+        entries: Vec<T>,
+        fields: impl Fn(&T) -> Vec<&str>,
+        line: impl Fn(&T) -> String,
+        none: &str,
+    ) -> (Vec<T>, u32, String) {
+        let matching: Vec<T> = entries.into_iter().filter(|e| self.keep(&fields(e))).collect();
+        let total = u32::try_from(matching.len()).unwrap_or(u32::MAX);
+        let kept: Vec<T> = matching.into_iter().take(self.limit.unwrap_or(100).clamp(1, 500) as usize).collect();
+        let mut lines: Vec<String> = kept.iter().map(line).collect();
+        if lines.is_empty() {
+            lines.push(none.to_string());
+        } else if total as usize > kept.len() {
+            lines.push(format!("{} of {total} shown; narrow with `contains` or raise `limit`.", kept.len()));
+        }
+        (kept, total, lines.join("\n"))
     }
 }
 
@@ -280,16 +298,13 @@ pub struct NodeType {
     /// Category, e.g. `General Purpose`, `Memory Optimized`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    /// Other fields, unchanged.
-    #[serde(flatten)]
-    pub other: databricks_mcp_sdk::serde_json::Map<String, Value>,
 }
 
 /// Node types.
 #[schema]
 pub struct NodeTypeList {
-    /// The matching node types.
-    pub node_types: Vec<NodeType>,
+    /// The matching node types, as the workspace describes them.
+    pub node_types: Vec<Json<NodeType>>,
     /// How many matched before `limit` applied.
     pub total_matching: u32,
 }
@@ -301,33 +316,23 @@ fn list_node_types(ctx: &Context, args: CatalogFilter) -> Result<Output<NodeType
     #[databricks_mcp_sdk::schema]
     struct Raw {
         #[serde(default)]
-        node_types: Vec<NodeType>,
+        node_types: Vec<Json<NodeType>>,
     }
     let raw: Raw = ctx.get(&path("list-node-types"), &[])?;
-    let matching: Vec<NodeType> = raw
-        .node_types
-        .into_iter()
-        .filter(|n| {
-            args.keep(&[&n.node_type_id, n.description.as_deref().unwrap_or(""), n.category.as_deref().unwrap_or("")])
-        })
-        .collect();
-    let total_matching = u32::try_from(matching.len()).unwrap_or(u32::MAX);
-    let node_types: Vec<NodeType> = matching.into_iter().take(args.limit()).collect();
-    let mut lines: Vec<String> = node_types
-        .iter()
-        .map(|n| {
+    let entries = raw.node_types.into_iter().map(|n| Ok((n.get()?, n))).collect::<Result<Vec<_>>>()?;
+    let (node_types, total_matching, text) = args.apply(
+        entries,
+        |(n, _)| vec![&n.node_type_id, n.description.as_deref().unwrap_or(""), n.category.as_deref().unwrap_or("")],
+        |(n, _)| {
             let cores = n.num_cores.map_or_else(String::new, |c| format!("{c} cores, "));
             let memory = n.memory_mb.map_or_else(String::new, |m| format!("{:.1} GB", m as f64 / 1024.0));
             let category = n.category.as_deref().map_or_else(String::new, |c| format!(" ({c})"));
             format!("{}: {cores}{memory}{category}", n.node_type_id)
-        })
-        .collect();
-    if lines.is_empty() {
-        lines.push("No node types match.".into());
-    } else if (total_matching as usize) > node_types.len() {
-        lines.push(format!("{} of {total_matching} shown; narrow with `contains` or raise `limit`.", node_types.len()));
-    }
-    Ok(Output::new(lines.join("\n"), NodeTypeList { node_types, total_matching }))
+        },
+        "No node types match.",
+    );
+    let node_types = node_types.into_iter().map(|(_, raw)| raw).collect();
+    Ok(Output::new(text, NodeTypeList { node_types, total_matching }))
 }
 
 /// A Databricks Runtime version.
@@ -358,16 +363,16 @@ fn list_spark_versions(ctx: &Context, args: CatalogFilter) -> Result<Output<Spar
         versions: Vec<SparkVersion>,
     }
     let raw: Raw = ctx.get(&path("spark-versions"), &[])?;
-    let mut matching: Vec<SparkVersion> = raw.versions.into_iter().filter(|v| args.keep(&[&v.key, &v.name])).collect();
+    let mut versions = raw.versions;
     // Newest first, as people choose them.
-    matching.sort_by(|a, b| version_order(&b.key).cmp(&version_order(&a.key)).then_with(|| a.key.cmp(&b.key)));
-    let total_matching = u32::try_from(matching.len()).unwrap_or(u32::MAX);
-    let versions: Vec<SparkVersion> = matching.into_iter().take(args.limit()).collect();
-    let mut lines: Vec<String> = versions.iter().map(|v| format!("{}: {}", v.key, v.name)).collect();
-    if lines.is_empty() {
-        lines.push("No runtime versions match.".into());
-    }
-    Ok(Output::new(lines.join("\n"), SparkVersionList { versions, total_matching }))
+    versions.sort_by(|a, b| version_order(&b.key).cmp(&version_order(&a.key)).then_with(|| a.key.cmp(&b.key)));
+    let (versions, total_matching, text) = args.apply(
+        versions,
+        |v| vec![&v.key, &v.name],
+        |v| format!("{}: {}", v.key, v.name),
+        "No runtime versions match.",
+    );
+    Ok(Output::new(text, SparkVersionList { versions, total_matching }))
 }
 
 fn version_order(key: &str) -> (u32, u32) {
@@ -393,7 +398,7 @@ pub struct ClusterAction {
 fn action(ctx: &Context, cluster_id: &str, message: String) -> Result<Output<ClusterAction>> {
     // Read the state back so the model knows what to expect next; the action already happened,
     // so a failed read is not an error.
-    let state = fetch(ctx, cluster_id).ok().and_then(|c| c.state);
+    let state = fetch(ctx, cluster_id).and_then(|c| c.get()).ok().and_then(|c| c.state);
     let text = match state {
         Some(s) => format!("{message} The cluster is now {}.", s.as_str()),
         None => message.clone(),
@@ -437,12 +442,12 @@ pub struct EditCluster {
 #[tool(destructive, idempotent, title = "Edit cluster")]
 fn edit_cluster(ctx: &Context, args: EditCluster) -> Result<Output<ClusterAction>> {
     args.changes.check_size()?;
-    let current = fetch(ctx, &args.cluster_id)?;
+    let raw = fetch(ctx, &args.cluster_id)?;
+    let current = raw.get()?;
     // The API replaces the whole spec, so start from what the cluster has now.
-    let current_json = databricks_mcp_sdk::serde_json::to_value(&current)?;
     let mut body = databricks_mcp_sdk::serde_json::Map::new();
     for field in EDITABLE_FIELDS {
-        if let Some(value) = current_json.get(*field) {
+        if let Some(value) = raw.value().get(*field) {
             body.insert((*field).to_string(), value.clone());
         }
     }
@@ -473,7 +478,7 @@ fn edit_cluster(ctx: &Context, args: EditCluster) -> Result<Output<ClusterAction
 /// A cluster that is already running or starting is left as it is.
 #[tool(idempotent, title = "Start cluster")]
 fn start_cluster(ctx: &Context, args: ClusterId) -> Result<Output<ClusterAction>> {
-    let current = fetch(ctx, &args.cluster_id)?;
+    let current = fetch(ctx, &args.cluster_id)?.get()?;
     match current.state {
         Some(ClusterState::Running | ClusterState::Pending | ClusterState::Resizing | ClusterState::Restarting) => {
             return action(
@@ -596,15 +601,16 @@ pub struct WaitForCluster {
 /// Wait until a cluster is RUNNING (or TERMINATED), reporting progress while it waits. Fails if
 /// the cluster ends up in ERROR, or TERMINATED while waiting for RUNNING, with the reason.
 #[tool(read_only, idempotent, title = "Wait for cluster")]
-fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Cluster>> {
+fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Json<Cluster>>> {
     let target = match args.target {
         WaitTarget::Running => ClusterState::Running,
         WaitTarget::Terminated => ClusterState::Terminated,
     };
     let timeout = Duration::from_secs(u64::from(args.timeout_seconds.unwrap_or(600).clamp(1, 1200)));
     let wait = Wait::new(format!("cluster {} to be {}", args.cluster_id, target.as_str()), timeout);
-    let cluster = ctx.wait_until(&wait, || {
-        let cluster = fetch(ctx, &args.cluster_id)?;
+    let (raw, cluster) = ctx.wait_until(&wait, || {
+        let raw = fetch(ctx, &args.cluster_id)?;
+        let cluster = raw.get()?;
         let state = cluster.state.unwrap_or(ClusterState::Unknown);
         let failed = match target {
             ClusterState::Running => {
@@ -628,9 +634,9 @@ fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Cluste
                 target.as_str()
             )));
         }
-        Ok(if state == target { Poll::Ready(cluster) } else { Poll::Pending(state.as_str().to_string()) })
+        Ok(if state == target { Poll::Ready((raw, cluster)) } else { Poll::Pending(state.as_str().to_string()) })
     })?;
-    Ok(Output::new(cluster.line(), cluster))
+    Ok(Output::new(cluster.line(), raw))
 }
 
 databricks_mcp_sdk::plugin! {

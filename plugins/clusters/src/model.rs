@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use databricks_mcp_sdk::prelude::*;
-use databricks_mcp_sdk::serde_json::Map;
 
 /// Cluster lifecycle states.
 #[schema]
@@ -70,7 +69,9 @@ pub struct TerminationReason {
     pub parameters: Option<BTreeMap<String, String>>,
 }
 
-/// A cluster: its configuration and current state (`ClusterDetails` in the API).
+/// A cluster: its configuration and current state (`ClusterDetails` in the API). The fields
+/// below are the ones tools and programs rely on; every other field the workspace returns is
+/// kept as well.
 #[schema]
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -136,9 +137,6 @@ pub struct Cluster {
     /// Spark configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spark_conf: Option<BTreeMap<String, String>>,
-    /// Every other field the workspace returned, unchanged.
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
 }
 
 impl Cluster {
