@@ -13,18 +13,24 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel, WitRequest, WitResponse, WitSendError};
 use crate::config::Limits;
-use crate::manifest::{Grant, normalize_path};
+use crate::guest_output::GuestOutput;
+use crate::manifest::{self, Grant, normalize_path};
 use crate::workspace::{ApiRequest, SendError, WorkspaceClient};
 
 /// Most compensations one call may register.
 const MAX_COMPENSATIONS: usize = 16;
 /// Bytes of guest stdout and stderr kept per call (for the log and for panic messages).
 const PIPE_CAPACITY: usize = 64 * 1024;
+/// Log lines and progress reports one call may send; past these they are dropped, so a plugin
+/// in a loop cannot flood the log or the client.
+const MAX_LOG_LINES: u32 = 1000;
+const MAX_PROGRESS: u32 = 1000;
+/// Longest log line or progress message kept.
+const MAX_MESSAGE: usize = 2048;
 
 /// A progress report for the client.
 #[derive(Debug, Clone)]
@@ -63,6 +69,9 @@ impl CallEnv {
     pub fn authorize(&self, request: WitRequest) -> Result<ApiRequest, String> {
         let method = request.method.into();
         let path = normalize_path(&request.path)?.to_string();
+        if let Some(what) = manifest::denied(method, &path) {
+            return Err(format!("{method} {path} reaches {what}, which no plugin may use"));
+        }
         if !self.grants.iter().any(|g| g.allows(method, &path)) {
             return Err(format!(
                 "{method} {path} is outside the grants of plugin `{}` (it declared: {})",
@@ -76,10 +85,10 @@ impl CallEnv {
         }
         for (name, _) in &request.headers {
             let lower = name.to_ascii_lowercase();
-            let allowed = lower == "accept" || lower == "content-type" || lower.starts_with("x-databricks-");
-            if !allowed {
+            if lower != "accept" && lower != "content-type" {
                 return Err(format!(
-                    "header `{name}` may not be set by a plugin (the host sets authorization and host; plugins may set accept, content-type and x-databricks-*)"
+                    "header `{}` may not be set by a plugin (the host sets authorization, host and the workspace headers; plugins may set accept and content-type)",
+                    sanitize(name, 100)
                 ));
             }
         }
@@ -93,21 +102,25 @@ impl CallEnv {
     }
 }
 
-/// Memory limiter that remembers whether the limit was hit, so the error can name it.
+/// Memory limiter over all the linear memories of the instance together (a component can have
+/// several), which remembers whether the limit was hit so the error can name it.
 #[derive(Debug)]
 pub struct CallLimiter {
     pub memory_limit: usize,
+    pub memory_used: usize,
     pub memory_hit: bool,
 }
 
 impl ResourceLimiter for CallLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = self.memory_used.saturating_add(desired.saturating_sub(current));
+        if total > self.memory_limit {
             self.memory_hit = true;
             // Trap rather than return "no": a Rust guest aborts on allocation failure anyway, and
             // the trap carries the reason.
             wasmtime::bail!("memory limit of {} MiB exceeded", self.memory_limit >> 20);
         }
+        self.memory_used = total;
         Ok(true)
     }
 
@@ -123,11 +136,13 @@ pub struct CallState {
     pub limiter: CallLimiter,
     pub env: Arc<CallEnv>,
     requests: u32,
+    log_lines: u32,
+    progress_reports: u32,
     next_compensation: u32,
 }
 
 impl CallState {
-    pub fn new(env: Arc<CallEnv>, stdout: MemoryOutputPipe, stderr: MemoryOutputPipe) -> Self {
+    pub fn new(env: Arc<CallEnv>, stdout: GuestOutput, stderr: GuestOutput) -> Self {
         // Deny by default is wasmtime-wasi's behaviour already; say it here so a reader (and a
         // future default change) cannot miss it.
         let wasi = WasiCtx::builder()
@@ -138,13 +153,22 @@ impl CallState {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .build();
-        let limiter = CallLimiter { memory_limit: env.limits.memory_bytes, memory_hit: false };
-        Self { wasi, table: ResourceTable::new(), limiter, env, requests: 0, next_compensation: 1 }
+        let limiter = CallLimiter { memory_limit: env.limits.memory_bytes, memory_used: 0, memory_hit: false };
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            env,
+            requests: 0,
+            log_lines: 0,
+            progress_reports: 0,
+            next_compensation: 1,
+        }
     }
 
-    /// New guest output pipes of the standard size.
-    pub fn pipes() -> (MemoryOutputPipe, MemoryOutputPipe) {
-        (MemoryOutputPipe::new(PIPE_CAPACITY), MemoryOutputPipe::new(PIPE_CAPACITY))
+    /// New guest stdout and stderr of the standard size.
+    pub fn pipes() -> (GuestOutput, GuestOutput) {
+        (GuestOutput::new(PIPE_CAPACITY), GuestOutput::new(PIPE_CAPACITY))
     }
 }
 
@@ -201,8 +225,15 @@ impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
 
 impl bindings::databricks_mcp::plugin::host::Host for CallState {
     async fn log(&mut self, level: LogLevel, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            if self.log_lines == MAX_LOG_LINES + 1 {
+                tracing::warn!(plugin = %self.env.plugin, tool = %self.env.tool, "more than {MAX_LOG_LINES} log lines in one call; dropping the rest");
+            }
+            return;
+        }
         let env = &self.env;
-        let message = truncate(&message, 4096);
+        let message = sanitize(&message, MAX_MESSAGE);
         match level {
             LogLevel::Trace => {
                 tracing::trace!(plugin = %env.plugin, tool = %env.tool, request = %env.request_id, "{message}")
@@ -223,8 +254,12 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
     }
 
     async fn progress(&mut self, progress: f64, total: Option<f64>, message: Option<String>) {
+        self.progress_reports += 1;
+        if self.progress_reports > MAX_PROGRESS || !progress.is_finite() || total.is_some_and(|t| !t.is_finite()) {
+            return;
+        }
         if let Some(sink) = &self.env.progress {
-            let message = message.map(|m| truncate(&m, 1024).to_string());
+            let message = message.map(|m| sanitize(&m, MAX_MESSAGE));
             sink(Progress { progress, total, message }).await;
         }
     }
@@ -260,6 +295,19 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
         let mut list = self.env.compensations.lock().unwrap_or_else(|e| e.into_inner());
         list.retain(|(h, _)| *h != handle);
     }
+}
+
+/// `s` cut to `max` bytes with control characters escaped, so guest text cannot forge log lines.
+pub fn sanitize(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for c in truncate(s, max).chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Cut `s` to at most `max` bytes on a character boundary.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tokio_util::task::TaskTracker;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -38,6 +39,8 @@ pub struct EngineOptions {
 pub struct Runtime {
     pub engine: Engine,
     pub linker: Linker<CallState>,
+    /// Work that outlives a call (compensations); drained before the process exits.
+    pub tasks: TaskTracker,
     _ticker: Ticker,
 }
 
@@ -88,7 +91,15 @@ impl Runtime {
         ToolPack::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)?;
         let ticker = Ticker::start(engine.clone());
-        Ok(Arc::new(Self { engine, linker, _ticker: ticker }))
+        Ok(Arc::new(Self { engine, linker, tasks: TaskTracker::new(), _ticker: ticker }))
+    }
+
+    /// Wait up to `limit` for background work such as compensations to finish.
+    pub async fn drain(&self, limit: Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(limit, self.tasks.wait()).await.is_err() {
+            tracing::warn!("{} background tasks (compensations) still running at exit", self.tasks.len());
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod bindings;
 pub mod call;
 pub mod config;
 pub mod engine;
+pub mod guest_output;
 pub mod manifest;
 pub mod mcp;
 pub mod plugin;

@@ -6,6 +6,23 @@ use std::fmt;
 
 use serde_json::Value;
 
+/// Most tools, grants and schema bytes a manifest may declare: a plugin cannot make the host
+/// spend unbounded memory or start-up time on its description.
+pub const MAX_TOOLS: usize = 256;
+pub const MAX_GRANTS: usize = 256;
+pub const MAX_SCHEMA_BYTES: usize = 256 * 1024;
+
+/// Parts of the workspace API no plugin may touch, whatever it declares and whatever the
+/// operator grants: minting or listing credentials and reading secret values. A tool's output
+/// goes to a language model, and credentials must never appear there.
+const HARD_DENIES: &[(Option<Method>, &str, &str)] = &[
+    (None, "/api/2.0/token/**", "personal access tokens"),
+    (None, "/api/2.0/token-management/**", "token management"),
+    (Some(Method::Get), "/api/2.0/secrets/get", "secret values"),
+    (None, "/oidc/**", "OAuth token endpoints"),
+    (None, "/api/2.0/accounts/**", "account administration"),
+];
+
 /// Contract (WIT package) versions this host runs, as `major.minor`. Within 0.x a minor bump is
 /// breaking, so 0.1.* plugins run here and 0.2.* do not.
 pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1"];
@@ -61,6 +78,10 @@ pub enum ManifestError {
     BadSchema { tool: String, which: &'static str, reason: String },
     #[error("grant `{0}` is invalid: {1}")]
     BadGrant(String, String),
+    #[error("grant `{grant}` reaches {what}, which no plugin may use")]
+    DeniedGrant { grant: String, what: &'static str },
+    #[error("the manifest declares too many {what} ({count}, at most {max})")]
+    TooMany { what: &'static str, count: usize, max: usize },
 }
 
 impl Manifest {
@@ -70,6 +91,17 @@ impl Manifest {
             return Err(ManifestError::BadPluginName(self.name.clone()));
         }
         check_contract(&self.contract_version)?;
+        if self.tools.len() > MAX_TOOLS {
+            return Err(ManifestError::TooMany { what: "tools", count: self.tools.len(), max: MAX_TOOLS });
+        }
+        if self.grants.len() > MAX_GRANTS {
+            return Err(ManifestError::TooMany { what: "grants", count: self.grants.len(), max: MAX_GRANTS });
+        }
+        for grant in &self.grants {
+            if let Some(what) = grant.reaches_denied() {
+                return Err(ManifestError::DeniedGrant { grant: grant.to_string(), what });
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for tool in &self.tools {
             if !valid_name(&tool.name, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
@@ -103,17 +135,21 @@ pub fn check_contract(version: &str) -> Result<(), ManifestError> {
     }
 }
 
-/// Parse a tool schema from the manifest: it must be a JSON object.
+/// Parse a tool schema from the manifest: a JSON Schema of an object, as MCP requires for both
+/// arguments and structured output (clients reject a whole tool list over one that is not).
 pub fn parse_schema(
     tool: &str,
     which: &'static str,
     text: &str,
 ) -> Result<serde_json::Map<String, Value>, ManifestError> {
     let bad = |reason: String| ManifestError::BadSchema { tool: tool.to_string(), which, reason };
+    if text.len() > MAX_SCHEMA_BYTES {
+        return Err(bad(format!("{} bytes, more than {MAX_SCHEMA_BYTES}", text.len())));
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => {
-            if which == "input" && map.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(bad("MCP requires `\"type\": \"object\"` for tool arguments".into()));
+            if map.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(bad("MCP requires `\"type\": \"object\"`".into()));
             }
             Ok(map)
         }
@@ -143,6 +179,11 @@ impl Method {
             Self::Patch => "PATCH",
             Self::Delete => "DELETE",
         }
+    }
+
+    /// Whether sending the request twice has the effect of sending it once.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Self::Post | Self::Patch)
     }
 
     fn parse(s: &str) -> Option<Self> {
@@ -205,6 +246,16 @@ impl Grant {
         Ok(Self { method, segments })
     }
 
+    /// The denied area this grant could reach, if any: some path matches both the grant and a
+    /// denied pattern. Checked at load; [`denied`] checks every request again.
+    pub fn reaches_denied(&self) -> Option<&'static str> {
+        let segments: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        HARD_DENIES.iter().find_map(|(method, pattern, what)| {
+            let same_method = method.is_none_or(|m| m == self.method);
+            (same_method && overlap(&segments, &split(pattern))).then_some(*what)
+        })
+    }
+
     /// Whether this grant allows `method path`. `path` must already be a normalised workspace
     /// path (see [`normalize_path`]).
     pub fn allows(&self, method: Method, path: &str) -> bool {
@@ -240,26 +291,60 @@ impl fmt::Display for Grant {
     }
 }
 
-/// Check a plugin-supplied path and return it ready to send: absolute, no scheme or host, no
-/// query or fragment, no empty, `.` or `..` segments, and no percent-encoded separators that a
-/// server might decode into them.
+/// The denied area `method path` is in, if any.
+pub fn denied(method: Method, path: &str) -> Option<&'static str> {
+    let segments = split(path);
+    HARD_DENIES.iter().find_map(|(m, pattern, what)| {
+        (m.is_none_or(|m| m == method) && overlap(&segments, &split(pattern))).then_some(*what)
+    })
+}
+
+fn split(path: &str) -> Vec<&str> {
+    path.trim_start_matches('/').split('/').collect()
+}
+
+/// Whether some path matches both segment patterns (`*` one segment, final `**` one or more;
+/// a concrete path is a pattern of literals).
+fn overlap(a: &[&str], b: &[&str]) -> bool {
+    match (a.split_first(), b.split_first()) {
+        (Some((&"**", _)), _) => !b.is_empty(),
+        (_, Some((&"**", _))) => !a.is_empty(),
+        (None, None) => true,
+        (Some((x, a_rest)), Some((y, b_rest))) => (x == y || *x == "*" || *y == "*") && overlap(a_rest, b_rest),
+        _ => false,
+    }
+}
+
+/// Check a plugin-supplied path and return it ready to send: absolute, no scheme or host, only
+/// unreserved characters, a few sub-delimiters and `%XX` escapes; no `;` (matrix parameters,
+/// which some servers read as `..;`), no empty, `.` or `..` segments, and no escapes a server
+/// might decode into a separator, a dot, a NUL, a `;` or another escape.
 pub fn normalize_path(path: &str) -> Result<&str, String> {
+    let shown: String = path.chars().take(200).flat_map(char::escape_debug).collect();
     if !path.starts_with('/') || path.starts_with("//") {
         return Err(format!(
-            "path `{path}` must start with a single '/': plugins name a path on the workspace, never a host"
+            "path `{shown}` must start with a single '/': plugins name a path on the workspace, never a host"
         ));
     }
-    if path.contains(['?', '#', '\\']) || path.chars().any(|c| c.is_control() || c == ' ') {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~:@!$&'()*+,=%".contains(c);
+    if let Some(c) = path.chars().find(|&c| !allowed(c)) {
         return Err(format!(
-            "path `{path}` may not contain a query, fragment, backslash, space or control character; pass query parameters separately"
+            "path `{shown}` contains {c:?}; percent-encode it (a query, fragment or `;` is not part of a path: pass query parameters separately)"
         ));
     }
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2f") || lower.contains("%5c") || lower.contains("%2e") || lower.contains("%00") {
-        return Err(format!("path `{path}` contains an encoded separator or dot"));
+    let bytes = path.as_bytes();
+    for (i, _) in path.match_indices('%') {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(b'/' | b'\\' | b'.' | 0 | b';' | b'%') => {
+                return Err(format!("path `{shown}` contains an encoded separator, dot, NUL, ';' or '%'"));
+            }
+            Some(_) => {}
+            None => return Err(format!("path `{shown}` has a '%' that does not start a %XX escape")),
+        }
     }
     if path[1..].split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(format!("path `{path}` contains an empty, '.' or '..' segment"));
+        return Err(format!("path `{shown}` contains an empty, '.' or '..' segment"));
     }
     Ok(path)
 }
@@ -310,6 +395,14 @@ mod tests {
     #[test]
     fn refuses_paths_that_could_leave_the_workspace_api() {
         for p in [
+            "/api/2.0/workspace/..;/..;/2.0/token/list",
+            "/api/2.0/x;jsessionid=1",
+            "/api/%252e%252e/x",
+            "/api/%3b/x",
+            "/api/caf\u{e9}",
+            "/api/x%",
+            "/api/x%zz",
+            "/api/x\nHost: evil",
             "https://evil.example/api",
             "//evil.example/api",
             "api/2.1",
@@ -324,6 +417,36 @@ mod tests {
             assert!(normalize_path(p).is_err(), "{p} should be refused");
         }
         assert_eq!(normalize_path("/api/2.1/clusters/get"), Ok("/api/2.1/clusters/get"));
+        assert_eq!(
+            normalize_path("/api/2.0/fs/files/Volumes/a/b/my%20file.csv"),
+            Ok("/api/2.0/fs/files/Volumes/a/b/my%20file.csv")
+        );
+        assert_eq!(
+            normalize_path("/api/2.1/unity-catalog/tables/main.default.t"),
+            Ok("/api/2.1/unity-catalog/tables/main.default.t")
+        );
+    }
+
+    #[test]
+    fn no_grant_reaches_credentials_or_secret_values() {
+        for (m, p) in [
+            ("POST", "/api/2.0/token/create"),
+            ("GET", "/api/2.0/token/*"),
+            ("GET", "/api/2.0/**"),
+            ("GET", "/api/*/secrets/get"),
+            ("POST", "/oidc/v1/token"),
+            ("GET", "/api/2.0/token-management/tokens"),
+        ] {
+            assert!(grant(&format!("{m} {p}")).reaches_denied().is_some(), "{m} {p} must be denied");
+        }
+        for (m, p) in
+            [("POST", "/api/2.0/secrets/put"), ("GET", "/api/2.0/secrets/list"), ("GET", "/api/2.1/clusters/*")]
+        {
+            assert_eq!(grant(&format!("{m} {p}")).reaches_denied(), None, "{m} {p} is fine");
+        }
+        assert!(denied(Method::Post, "/api/2.0/token/create").is_some());
+        assert!(denied(Method::Get, "/api/2.0/secrets/get").is_some());
+        assert!(denied(Method::Get, "/api/2.0/secrets/list").is_none());
     }
 
     #[test]

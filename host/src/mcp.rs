@@ -65,7 +65,8 @@ fn to_mcp_tool(spec: &ToolSpec) -> Tool {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+        // `listChanged` is advertised once plugins can change at run time (hot reload).
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("databricks-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Tools for a Databricks workspace. List tools return one page at a time: pass `next_page_token` back as \
@@ -145,8 +146,17 @@ impl ServerHandler for McpServer {
     }
 }
 
+/// Longest error text sent to the model: an error page from a proxy is not worth its context.
+const MAX_ERROR_TEXT: usize = 8 * 1024;
+
 fn error_result(message: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message.into())])
+    let message = message.into();
+    let text = if message.len() > MAX_ERROR_TEXT {
+        format!("{} [... cut: {} bytes in all]", crate::call::truncate(&message, MAX_ERROR_TEXT), message.len())
+    } else {
+        message
+    };
+    CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
 fn request_id(context: &RequestContext<RoleServer>) -> String {

@@ -20,12 +20,12 @@ use tokio_util::sync::CancellationToken;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::{self, CallContext, ToolPackPre};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
 use crate::config::Limits;
 use crate::engine::Runtime;
+use crate::guest_output::GuestOutput;
 use crate::manifest::{Manifest, SUPPORTED_CONTRACTS, ToolSpec};
 use crate::workspace::WorkspaceClient;
 
@@ -238,7 +238,7 @@ impl Plugin {
         if request.cancel.is_cancelled()
             || matches!(outcome, Err(CallFailure::Deadline { .. } | CallFailure::Cancelled))
         {
-            compensate(&env);
+            compensate(&env, &self.runtime.tasks);
         }
         tracing::info!(
             plugin = %plugin,
@@ -276,6 +276,9 @@ impl Plugin {
             .structured
             .map(|s| serde_json::from_str::<Value>(&s).map_err(|e| bad(format!("structured output is not JSON: {e}"))))
             .transpose()?;
+        if structured.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(bad("structured output must be a JSON object".into()));
+        }
         if let Some(validator) = self.validators.get(tool).and_then(|v| v.output.as_ref()) {
             match &structured {
                 Some(value) => {
@@ -378,6 +381,7 @@ fn tool_error_text(error: bindings::ToolError) -> String {
         E::PermissionDenied(m) => format!("Permission denied: {m}"),
         E::Upstream(e) if e.error_code.is_empty() => format!("Databricks API error {}: {}", e.status, e.message),
         E::Upstream(e) => format!("Databricks API error {} {}: {}", e.status, e.error_code, e.message),
+        E::Failed(m) => format!("Failed: {m}"),
         E::Timeout(m) => format!("Timed out: {m}"),
         E::Cancelled => "Cancelled".to_string(),
         E::Internal(m) => format!("Internal error in the plugin: {m}"),
@@ -385,7 +389,7 @@ fn tool_error_text(error: bindings::ToolError) -> String {
 }
 
 /// The trap, plus the guest's panic message when it printed one.
-fn crash_message(trap: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
+fn crash_message(trap: &wasmtime::Error, stderr: &GuestOutput) -> String {
     let output = stderr.contents();
     let output = String::from_utf8_lossy(&output);
     let trap = first_line(&trap.to_string()).to_string();
@@ -403,7 +407,7 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-fn log_guest_output(plugin: &str, tool: &str, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) {
+fn log_guest_output(plugin: &str, tool: &str, stdout: &GuestOutput, stderr: &GuestOutput) {
     for (stream, pipe) in [("stdout", stdout), ("stderr", stderr)] {
         let bytes = pipe.contents();
         for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
@@ -413,12 +417,12 @@ fn log_guest_output(plugin: &str, tool: &str, stdout: &MemoryOutputPipe, stderr:
 }
 
 /// Send the compensations of a cancelled or timed-out call, in the background.
-fn compensate(env: &Arc<CallEnv>) {
+fn compensate(env: &Arc<CallEnv>, tasks: &tokio_util::task::TaskTracker) {
     let requests = env.take_compensations();
     let (Some(client), false) = (env.client.clone(), requests.is_empty()) else { return };
     let plugin = env.plugin.clone();
     let max_body = env.limits.max_response_bytes;
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         for request in requests {
             match client.send(&request, max_body).await {
                 Ok(r) => {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rmcp::ServiceExt as _;
@@ -47,8 +47,8 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(|d| d.join("databricks-mcp"))
 }
 
-/// Build everything the MCP handler needs.
-pub async fn build(options: &ServeOptions) -> anyhow::Result<McpServer> {
+/// Build everything the MCP handler needs; the runtime is returned for draining at exit.
+pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Runtime>)> {
     let started = Instant::now();
     let config = &options.config;
     let slots = config.server.max_concurrent_calls + 8; // calls, plus room for manifest reads
@@ -79,14 +79,16 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<McpServer> {
         "ready"
     );
     let registry = Arc::new(Registry::new(snapshot));
-    Ok(McpServer::new(registry, client, config.server.max_concurrent_calls))
+    Ok((McpServer::new(registry, client, config.server.max_concurrent_calls), runtime))
 }
 
 /// Serve MCP on stdin/stdout until the client closes the connection.
 pub async fn serve_stdio(options: ServeOptions) -> anyhow::Result<()> {
-    let server = build(&options).await?;
+    let (server, runtime) = build(&options).await?;
     let service = server.serve(rmcp::transport::stdio_pipes()).await.context("starting the MCP session on stdio")?;
     let reason = service.waiting().await.context("serving MCP on stdio")?;
     tracing::info!(?reason, "stdio session ended");
+    // Calls cancelled by the client leaving may have compensations to send.
+    runtime.drain(Duration::from_secs(10)).await;
     Ok(())
 }

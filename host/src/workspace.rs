@@ -114,7 +114,12 @@ impl WorkspaceClient {
                 Ok(response) if response.status == 429 || response.status == 503 => {
                     retry_after(&response.headers).unwrap_or_else(|| backoff(attempt))
                 }
-                Err(Attempt::Transport(_)) => backoff(attempt),
+                // A POST or PATCH that may have reached the workspace (a timeout, a dropped
+                // connection) is not sent again: creating a cluster or running a job twice is worse
+                // than an error. One that never connected is safe to retry.
+                Err(Attempt::Transport { connected, .. }) if !connected || request.method.is_idempotent() => {
+                    backoff(attempt)
+                }
                 _ => return outcome.map_err(Attempt::into_send_error),
             };
             let wait = wait + jitter();
@@ -188,8 +193,9 @@ impl WorkspaceClient {
 
 /// How one attempt failed.
 enum Attempt {
-    /// Worth retrying: the connection failed or dropped, or the request timed out.
-    Transport(SendError),
+    /// The connection failed or dropped, or the request timed out; `connected` says whether the
+    /// request may have reached the workspace.
+    Transport { error: SendError, connected: bool },
     /// Not worth retrying.
     Fatal(SendError),
 }
@@ -198,18 +204,25 @@ impl Attempt {
     fn from_reqwest(error: reqwest::Error) -> Self {
         // reqwest's message can include the URL; that is the workspace host and path, no secret.
         let message = error_chain(&error);
+        let connected = !error.is_connect();
         if error.is_timeout() {
-            Self::Transport(SendError::Timeout(format!("the workspace did not answer in time: {message}")))
+            Self::Transport {
+                error: SendError::Timeout(format!("the workspace did not answer in time: {message}")),
+                connected,
+            }
         } else if error.is_builder() {
             Self::Fatal(SendError::Unavailable(format!("invalid request: {message}")))
         } else {
-            Self::Transport(SendError::Unavailable(format!("could not reach the workspace: {message}")))
+            Self::Transport {
+                error: SendError::Unavailable(format!("could not reach the workspace: {message}")),
+                connected,
+            }
         }
     }
 
     fn into_send_error(self) -> SendError {
         match self {
-            Self::Transport(e) | Self::Fatal(e) => e,
+            Self::Transport { error, .. } | Self::Fatal(error) => error,
         }
     }
 }
@@ -247,10 +260,13 @@ fn jitter() -> Duration {
 fn normalize_host(host: &str) -> anyhow::Result<reqwest::Url> {
     let host = host.trim().trim_end_matches('/');
     let with_scheme = if host.contains("://") { host.to_string() } else { format!("https://{host}") };
-    let mut url =
-        reqwest::Url::parse(&with_scheme).with_context(|| format!("DATABRICKS_HOST `{host}` is not a URL"))?;
+    let mut url = reqwest::Url::parse(&with_scheme).context("DATABRICKS_HOST is not a valid URL")?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        bail!("DATABRICKS_HOST `{host}` must be an http(s) URL of the workspace");
+        bail!("DATABRICKS_HOST must be the http(s) URL of the workspace");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Credentials belong in DATABRICKS_TOKEN; a URL is logged and shown in errors.
+        bail!("DATABRICKS_HOST must not contain a user name or password; set DATABRICKS_TOKEN instead");
     }
     if url.port() == Some(443) && url.scheme() == "https" {
         let _ = url.set_port(None);
@@ -277,6 +293,8 @@ mod tests {
         );
         assert_eq!(normalize_host("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
         assert!(normalize_host("ftp://x").is_err());
+        let err = normalize_host("https://me:secret@x.cloud.databricks.com").unwrap_err().to_string();
+        assert!(!err.contains("secret"), "{err}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct Request {
     pub path: String,
     /// Query parameters in order; repeat a key for a list.
     pub query: Vec<(String, String)>,
-    /// Extra headers (`accept`, `content-type`, `x-databricks-*` only).
+    /// Extra headers (`accept` and `content-type` only).
     pub headers: Vec<(String, String)>,
     /// The body, usually JSON.
     pub body: Option<Vec<u8>>,

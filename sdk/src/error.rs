@@ -14,6 +14,8 @@ pub enum ToolError {
     PermissionDenied(String),
     /// The workspace API answered with an error the tool did not handle.
     Upstream(ApiError),
+    /// The operation ran but did not succeed, e.g. a cluster that ended in ERROR.
+    Failed(String),
     /// The tool gave up waiting.
     Timeout(String),
     /// The call was cancelled by the client, or ran past its deadline.
@@ -68,6 +70,7 @@ impl fmt::Display for ToolError {
             Self::NotFound(m) => write!(f, "not found: {m}"),
             Self::PermissionDenied(m) => write!(f, "permission denied: {m}"),
             Self::Upstream(e) => e.fmt(f),
+            Self::Failed(m) => write!(f, "failed: {m}"),
             Self::Timeout(m) => write!(f, "timed out: {m}"),
             Self::Cancelled => f.write_str("cancelled"),
             Self::Internal(m) => write!(f, "internal error: {m}"),

@@ -89,6 +89,7 @@ fn to_wit(error: ToolError) -> types::ToolError {
             error_code: e.error_code,
             message: e.message,
         }),
+        ToolError::Failed(m) => types::ToolError::Failed(m),
         ToolError::Timeout(m) => types::ToolError::Timeout(m),
         ToolError::Cancelled => types::ToolError::Cancelled,
         ToolError::Internal(m) => types::ToolError::Internal(m),

@@ -32,7 +32,7 @@ async fn running_cluster(h: &Harness) -> String {
 
 async fn create(h: &Harness, name: &str) -> String {
     let (text, data) = h
-        .ok("create_cluster", json!({"cluster_name": name, "spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 2}))
+        .ok("create_cluster", json!({"cluster_name": name, "spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 2, "spark_conf": {"a": "1", "b": "2"}}))
         .await;
     assert!(text.contains(name), "{text}");
     data["cluster_id"].as_str().unwrap().to_string()
@@ -118,8 +118,12 @@ async fn a_cluster_lives_its_whole_life_through_the_tools() {
     let (_, got) = h.ok("get_cluster", json!({"cluster_id": id})).await;
     assert_eq!(got["autoscale"], json!({"min_workers": 1, "max_workers": 4}));
 
-    let (text, _) =
-        h.ok("edit_cluster", json!({"cluster_id": id, "autotermination_minutes": 30, "cluster_name": "renamed"})).await;
+    let (text, _) = h
+        .ok(
+            "edit_cluster",
+            json!({"cluster_id": id, "autotermination_minutes": 30, "cluster_name": "renamed", "spark_conf": {"b": null, "c": "3"}}),
+        )
+        .await;
     assert!(text.contains("autotermination_minutes") && text.contains("restarts"), "{text}");
     h.ok("wait_for_cluster", json!({"cluster_id": id})).await;
     let (_, got) = h.ok("get_cluster", json!({"cluster_id": id})).await;
@@ -129,6 +133,7 @@ async fn a_cluster_lives_its_whole_life_through_the_tools() {
         json!({"min_workers": 1, "max_workers": 4}),
         "edit keeps what it was not asked to change"
     );
+    assert_eq!(got["spark_conf"], json!({"a": "1", "c": "3"}), "maps are merged key by key; null removes");
 
     h.ok("restart_cluster", json!({"cluster_id": id})).await;
     h.ok("wait_for_cluster", json!({"cluster_id": id})).await;
@@ -165,10 +170,19 @@ async fn a_cluster_lives_its_whole_life_through_the_tools() {
 }
 
 #[tokio::test]
-async fn unknown_cluster_and_invalid_state_are_clear_errors() {
+async fn unknown_clusters_and_invalid_states_are_clear_errors() {
     let h = Harness::start(&["clusters"]).await;
     let text = h.err("get_cluster", json!({"cluster_id": "0000-000000-nosuch"})).await;
     assert_eq!(text, "Not found: Cluster 0000-000000-nosuch does not exist");
+    // The workspace refuses to restart a terminated cluster; the model reads why.
+    let (_, terminated) = h.ok("list_clusters", json!({"states": ["TERMINATED"], "limit": 1})).await;
+    let id = terminated["clusters"][0]["cluster_id"].as_str().unwrap();
+    let text = h.err("restart_cluster", json!({"cluster_id": id})).await;
+    assert_eq!(
+        text,
+        format!("Databricks API error 400 INVALID_STATE: Cluster {id} is in unexpected state Terminated.")
+    );
+    // The plugin's own checks of arguments the schema cannot express.
     let running = running_cluster(&h).await;
     let text = h.err("resize_cluster", json!({"cluster_id": running})).await;
     assert!(text.contains("exactly one of num_workers or autoscale"), "{text}");

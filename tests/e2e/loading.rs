@@ -7,11 +7,17 @@ use crate::support::Setup;
 
 #[tokio::test]
 async fn refuses_broken_plugins_and_loads_the_rest() {
-    let h = Setup::new(&["clusters", "fixture-collide", "fixture-future-contract", "fixture-bad-manifest"])
-        .file("garbage.wasm", b"\0asm\x01\0\0\0 this is not a component")
-        .file("empty.wasm", b"")
-        .start()
-        .await;
+    let h = Setup::new(&[
+        "clusters",
+        "fixture-collide",
+        "fixture-future-contract",
+        "fixture-bad-manifest",
+        "fixture-greedy",
+    ])
+    .file("garbage.wasm", b"\0asm\x01\0\0\0 this is not a component")
+    .file("empty.wasm", b"")
+    .start()
+    .await;
     let tools = h.tools().await;
     assert_eq!(
         tools.len(),
@@ -38,6 +44,8 @@ async fn refuses_broken_plugins_and_loads_the_rest() {
     assert!(future.contains("contract 0.9.0") && future.contains("0.1.x"), "{future}");
     let bad = line("fixture_bad_manifest.wasm");
     assert!(bad.contains("tool name `bad tool name` is invalid"), "{bad}");
+    let greedy = line("fixture_greedy.wasm");
+    assert!(greedy.contains("grant `POST /api/2.0/token/create` reaches personal access tokens"), "{greedy}");
     for junk in ["garbage.wasm", "empty.wasm"] {
         assert!(line(junk).contains("not a valid WebAssembly component"), "{}", line(junk));
     }

@@ -51,8 +51,8 @@ async fn malformed_messages_leave_the_server_running_and_stdout_clean() {
     send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
 
     let mut answered = std::collections::HashMap::new();
-    within(Duration::from_secs(30), "answers to ids 1 and 3", async {
-        while !answered.contains_key(&1) || !answered.contains_key(&3) {
+    within(Duration::from_secs(30), "answers to ids 1, 2 and 3", async {
+        while [1, 2, 3].iter().any(|id| !answered.contains_key(id)) {
             let line = lines.next_line().await.unwrap().expect("stdout stays open");
             let message: Value =
                 serde_json::from_str(&line).unwrap_or_else(|_| panic!("stdout carries only JSON-RPC: {line}"));
@@ -64,6 +64,11 @@ async fn malformed_messages_leave_the_server_running_and_stdout_clean() {
     })
     .await;
     assert_eq!(answered[&1]["result"]["serverInfo"]["name"], "databricks-mcp");
+    let bad = &answered[&2];
+    assert!(
+        bad.get("error").is_some() || bad["result"]["isError"] == json!(true),
+        "arguments that are not an object are refused: {bad}"
+    );
     assert_eq!(answered[&3]["result"]["tools"].as_array().unwrap().len(), 15);
     drop(stdin);
     let status = within(Duration::from_secs(10), "exit after stdin closes", child.wait()).await.unwrap();

@@ -60,18 +60,46 @@ async fn allocating_past_the_memory_limit_is_stopped() {
 #[tokio::test]
 async fn requests_outside_the_grants_or_with_own_credentials_are_refused() {
     let h = sandboxed().await;
-    let text = h.err("outside_grants", json!({"target": "/api/2.0/secrets/list"})).await;
-    assert!(text.contains("GET /api/2.0/secrets/list is outside the grants of plugin `escape`"), "{text}");
-    let text = h.err("outside_grants", json!({"target": "//evil.example.com/api/2.1/clusters/get"})).await;
-    assert!(text.contains("never a host"), "{text}");
-    let text = h.err("outside_grants", json!({"target": "/api/2.1/clusters/../../admin"})).await;
-    assert!(text.contains("'..'"), "{text}");
-    let text = h.err("own_authorization", json!({})).await;
-    assert!(text.contains("header `Authorization` may not be set by a plugin"), "{text}");
+    let refused = [
+        ("/api/2.0/secrets/list", "GET /api/2.0/secrets/list is outside the grants of plugin `escape`"),
+        ("/api/2.0/token/create", "reaches personal access tokens, which no plugin may use"),
+        ("/api/2.0/secrets/get", "reaches secret values, which no plugin may use"),
+        ("//evil.example.com/api/2.1/clusters/get", "never a host"),
+        ("/api/2.1/clusters/../../admin", "'..'"),
+        ("/api/2.1/clusters/get;..;/..;/token/list", "contains ';'"),
+        ("/api/2.1/clusters/%2e%2e/secrets/list", "encoded separator, dot"),
+        ("/api/2.1/clusters/get?x=1", "contains '?'"),
+    ];
+    for (path, expected) in refused {
+        let text = h.err("outside_grants", json!({ "target": path })).await;
+        assert!(text.contains(expected), "{path}: {text}");
+    }
+    for header in ["Authorization", "Host", "X-Databricks-Azure-SP-Management-Token", "X-Databricks-Org-Id"] {
+        let text = h.err("own_header", json!({ "target": header })).await;
+        assert!(text.contains(&format!("header `{header}` may not be set by a plugin")), "{text}");
+    }
 
     let sent = h.emulator.requests();
-    assert!(sent.iter().all(|r| r.path != "/api/2.0/secrets/list"), "the refused request never left the host");
+    assert!(
+        sent.iter().all(|r| !r.path.contains("secrets") && !r.path.contains("token") && !r.path.contains("admin")),
+        "no refused request left the host: {sent:?}"
+    );
     assert!(sent.iter().all(|r| r.authorization.as_deref() == Some(&format!("Bearer {DEMO_TOKEN}")[..])));
+    still_serving(&h).await;
+}
+
+#[tokio::test]
+async fn a_chatty_plugin_is_capped_not_crashed() {
+    let h = sandboxed().await;
+    let (text, _) = h.ok("chatty", json!({})).await;
+    assert_eq!(text, "still alive");
+    let log = h.log();
+    let plugin_lines = log.lines().filter(|l| l.contains("plugin=escape") && l.contains("line ")).count();
+    assert!((900..=1000).contains(&plugin_lines), "log lines are capped per call: {plugin_lines}");
+    assert!(log.contains("dropping the rest"), "the cap is logged once");
+    assert!(!log.lines().any(|l| l.starts_with("2099-01-01")), "a plugin cannot forge log lines");
+    let progress = h.progress.lock().unwrap().len();
+    assert!(progress <= 1000, "progress reports are capped per call: {progress}");
     still_serving(&h).await;
 }
 
@@ -84,6 +112,8 @@ async fn output_that_breaks_the_schema_and_panics_are_tool_errors() {
         "{text}"
     );
     assert!(text.contains("count"), "{text}");
+    let text = h.err("array_output", json!({})).await;
+    assert!(text.contains("structured output must be a JSON object"), "{text}");
     let text = h.err("panic", json!({})).await;
     assert!(text.contains("panicked at") && text.contains("on purpose"), "{text}");
     still_serving(&h).await;
@@ -123,6 +153,12 @@ async fn cancelling_a_call_stops_it_and_sends_its_compensation() {
     .await;
     let sent = h.requests_to("POST", "/api/2.1/clusters/delete");
     assert!(sent[0].body.contains(&id), "{}", sent[0].body);
+    within(Duration::from_secs(10), "the cancelled call to end", async {
+        while !h.log().lines().any(|l| l.contains("tool call") && l.contains("tool=hang_with_compensation")) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     still_serving(&h).await;
     assert!(!h.log().contains(DEMO_TOKEN), "the token is never logged");
 }

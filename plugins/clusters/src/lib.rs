@@ -13,7 +13,7 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
 use model::{Autoscale, Cluster, ClusterState, format_time};
-use spec::{ClusterSpec, EDITABLE_FIELDS};
+use spec::{ClusterSpec, EDITABLE_FIELDS, merge};
 
 const API: &str = "/api/2.1/clusters";
 
@@ -421,7 +421,9 @@ fn create_cluster(ctx: &Context, args: ClusterSpec) -> Result<Output<ClusterActi
     struct Created {
         cluster_id: String,
     }
-    let created: Created = ctx.post(&path("create"), &args.to_body()?)?;
+    let mut body = Value::Object(Default::default());
+    merge(&mut body, Value::Object(args.to_patch()?));
+    let created: Created = ctx.post(&path("create"), &body)?;
     let name = args.cluster_name.unwrap_or_default();
     action(ctx, &created.cluster_id, format!("Created cluster {name} ({}).", created.cluster_id))
 }
@@ -437,34 +439,36 @@ pub struct EditCluster {
 }
 
 /// Change a cluster's configuration (name, size, runtime, node type, auto-termination, Spark
-/// conf, tags...). Give only what changes. A RUNNING cluster restarts to apply the change; a
-/// TERMINATED one keeps its state.
+/// conf, tags...). Give only what changes: maps such as `spark_conf` and `custom_tags` are
+/// merged key by key (a key set to null is removed). A RUNNING cluster restarts to apply the
+/// change; a TERMINATED one keeps its state.
 #[tool(destructive, idempotent, title = "Edit cluster")]
 fn edit_cluster(ctx: &Context, args: EditCluster) -> Result<Output<ClusterAction>> {
     args.changes.check_size()?;
     let raw = fetch(ctx, &args.cluster_id)?;
     let current = raw.get()?;
-    // The API replaces the whole spec, so start from what the cluster has now.
+    // The API replaces the whole spec, so start from what the cluster has now and patch it.
     let mut body = databricks_mcp_sdk::serde_json::Map::new();
     for field in EDITABLE_FIELDS {
         if let Some(value) = raw.value().get(*field) {
             body.insert((*field).to_string(), value.clone());
         }
     }
-    let changes = args.changes.to_body()?;
-    // Fixed size and autoscaling exclude each other.
-    if changes.contains_key("autoscale") {
-        body.remove("num_workers");
-    }
-    if changes.contains_key("num_workers") {
-        body.remove("autoscale");
-    }
+    let changes = args.changes.to_patch()?;
     let changed: Vec<String> = changes.keys().cloned().collect();
     if changed.is_empty() {
         return Err(ToolError::invalid("nothing to change: give at least one setting besides cluster_id"));
     }
-    body.extend(changes);
-    body.insert("cluster_id".into(), json!(args.cluster_id));
+    // Fixed size and autoscaling exclude each other; an autoscaling cluster also reports its
+    // current `num_workers`, which must not be sent back.
+    if changes.contains_key("num_workers") {
+        body.remove("autoscale");
+    } else if changes.contains_key("autoscale") || body.contains_key("autoscale") {
+        body.remove("num_workers");
+    }
+    let mut body = Value::Object(body);
+    merge(&mut body, Value::Object(changes));
+    body["cluster_id"] = json!(args.cluster_id);
     ctx.post_empty(&path("edit"), &body)?;
     let restart = if current.state == Some(ClusterState::Running) { " It restarts to apply the change." } else { "" };
     action(
@@ -495,8 +499,22 @@ fn start_cluster(ctx: &Context, args: ClusterId) -> Result<Output<ClusterAction>
         }
         _ => {}
     }
-    ctx.post_empty(&path("start"), &json!({ "cluster_id": args.cluster_id }))?;
-    action(ctx, &args.cluster_id, format!("Starting cluster {} ({}).", current.name(), args.cluster_id))
+    match ctx.post_empty(&path("start"), &json!({ "cluster_id": args.cluster_id })) {
+        Ok(()) => action(ctx, &args.cluster_id, format!("Starting cluster {} ({}).", current.name(), args.cluster_id)),
+        // Someone else started it between our read and our request: that is what was asked.
+        Err(e) if e.api_error().is_some_and(|a| a.error_code == "INVALID_STATE") => {
+            let now = fetch(ctx, &args.cluster_id)?.get()?;
+            match now.state {
+                Some(ClusterState::Pending | ClusterState::Running) => action(
+                    ctx,
+                    &args.cluster_id,
+                    format!("Cluster {} is already {}; nothing to start.", now.name(), now.state_str()),
+                ),
+                _ => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Restart a running cluster (running commands and notebooks are interrupted).
@@ -598,8 +616,8 @@ pub struct WaitForCluster {
     pub timeout_seconds: Option<u32>,
 }
 
-/// Wait until a cluster is RUNNING (or TERMINATED), reporting progress while it waits. Fails if
-/// the cluster ends up in ERROR, or TERMINATED while waiting for RUNNING, with the reason.
+/// Wait until a cluster is RUNNING (or TERMINATED), reporting progress while it waits. Fails,
+/// with the reason, if the cluster ends up in ERROR, or TERMINATED while waiting for RUNNING.
 #[tool(read_only, idempotent, title = "Wait for cluster")]
 fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Json<Cluster>>> {
     let target = match args.target {
@@ -613,9 +631,8 @@ fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Json<C
         let cluster = raw.get()?;
         let state = cluster.state.unwrap_or(ClusterState::Unknown);
         let failed = match target {
-            ClusterState::Running => {
-                matches!(state, ClusterState::Error | ClusterState::Terminated | ClusterState::Unknown)
-            }
+            // As the Databricks SDK waiters: UNKNOWN is transient, keep polling.
+            ClusterState::Running => matches!(state, ClusterState::Error | ClusterState::Terminated),
             _ => state == ClusterState::Error,
         };
         // A terminated cluster will not start by itself: say what to do rather than wait.
@@ -627,7 +644,7 @@ fn wait_for_cluster(ctx: &Context, args: WaitForCluster) -> Result<Output<Json<C
                 .or_else(|| cluster.state_message.clone())
                 .unwrap_or_default();
             let hint = if state == ClusterState::Terminated { " Start it with start_cluster." } else { "" };
-            return Err(ToolError::invalid(format!(
+            return Err(ToolError::Failed(format!(
                 "cluster {} is {} ({reason}), not going to be {}.{hint}",
                 args.cluster_id,
                 state.as_str(),

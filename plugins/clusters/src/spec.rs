@@ -66,15 +66,15 @@ pub struct ClusterSpec {
     /// Terminate after this many idle minutes (10-10000; 0 disables).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autotermination_minutes: Option<u32>,
-    /// Spark configuration key-value pairs.
+    /// Spark configuration key-value pairs (in an edit, a key set to null is removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spark_conf: Option<BTreeMap<String, String>>,
-    /// Environment variables for Spark processes.
+    pub spark_conf: Option<BTreeMap<String, Option<String>>>,
+    /// Environment variables for Spark processes (in an edit, a key set to null is removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spark_env_vars: Option<BTreeMap<String, String>>,
-    /// Tags for the cluster's cloud resources.
+    pub spark_env_vars: Option<BTreeMap<String, Option<String>>>,
+    /// Tags for the cluster's cloud resources (in an edit, a key set to null is removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_tags: Option<BTreeMap<String, String>>,
+    pub custom_tags: Option<BTreeMap<String, Option<String>>>,
     /// Access mode: `SINGLE_USER`, `USER_ISOLATION`, `DATA_SECURITY_MODE_AUTO`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_security_mode: Option<String>,
@@ -90,9 +90,33 @@ pub struct ClusterSpec {
     /// Instance pool for the workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_pool_id: Option<String>,
-    /// Any other `ClusterSpec` field of the API, as JSON (e.g. `aws_attributes`, `init_scripts`).
+    /// Any other `ClusterSpec` field of the API, as JSON (e.g. `aws_attributes`, `init_scripts`);
+    /// in an edit, objects are merged and a field set to null is removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Map<String, Value>>,
+}
+
+/// Apply a JSON merge patch (RFC 7396): objects merge key by key, null removes, anything else
+/// replaces. Nested settings such as `spark_conf` or `aws_attributes` keep what the patch does
+/// not mention.
+pub fn merge(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(patch) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(target) = target {
+                for (key, value) in patch {
+                    if value.is_null() {
+                        target.remove(&key);
+                    } else {
+                        merge(target.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
 }
 
 impl ClusterSpec {
@@ -106,8 +130,8 @@ impl ClusterSpec {
         }
     }
 
-    /// The request body fields this spec sets.
-    pub fn to_body(&self) -> Result<Map<String, Value>> {
+    /// The fields this spec sets, as a JSON merge patch (null means remove).
+    pub fn to_patch(&self) -> Result<Map<String, Value>> {
         let Value::Object(mut body) = databricks_mcp_sdk::serde_json::to_value(self)? else {
             return Err(ToolError::internal("cluster spec is not an object"));
         };
@@ -117,5 +141,23 @@ impl ClusterSpec {
             }
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_what_the_patch_does_not_mention() {
+        let mut current = json!({"spark_conf": {"a": "1", "b": "2"}, "aws_attributes": {"availability": "ON_DEMAND", "instance_profile_arn": "arn"}, "num_workers": 2});
+        merge(
+            &mut current,
+            json!({"spark_conf": {"b": null, "c": "3"}, "aws_attributes": {"availability": "SPOT"}, "num_workers": 4}),
+        );
+        assert_eq!(
+            current,
+            json!({"spark_conf": {"a": "1", "c": "3"}, "aws_attributes": {"availability": "SPOT", "instance_profile_arn": "arn"}, "num_workers": 4})
+        );
     }
 }
