@@ -151,11 +151,6 @@ impl Plugin {
         })
     }
 
-    /// The plugin's tool called `name`.
-    pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
-        self.manifest.tools.iter().find(|t| t.name == name)
-    }
-
     /// Call tool `tool` with `arguments`, validating them first.
     pub async fn call(
         &self,
@@ -191,7 +186,7 @@ impl Plugin {
             compensations: Mutex::new(Vec::new()),
         });
         let (stdout, stderr) = CallState::pipes();
-        let mut store = self.store(CallState::new(env.clone(), stdout.clone(), stderr.clone()));
+        let mut store = new_store(&self.runtime.engine, CallState::new(env.clone(), stdout.clone(), stderr.clone()));
         let context = CallContext {
             request_id: request.request_id.clone(),
             progress_requested: request.progress.is_some(),
@@ -251,16 +246,6 @@ impl Plugin {
         outcome
     }
 
-    fn store(&self, state: CallState) -> Store<CallState> {
-        let mut store = Store::new(&self.runtime.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        // Yield to the async runtime at every epoch tick: a busy guest shares the workers, and the
-        // deadline timer (and cancellation) can drop the call between ticks.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
-        store
-    }
-
     fn check_output(&self, tool: &str, output: bindings::ToolOutput) -> Result<CallOutput, CallFailure> {
         let plugin = &self.manifest.name;
         let bytes = output.text.len() + output.structured.as_ref().map_or(0, String::len);
@@ -293,6 +278,17 @@ impl Plugin {
     }
 }
 
+/// A store for one call (or manifest read), with its memory limiter and epoch behaviour.
+fn new_store(engine: &wasmtime::Engine, state: CallState) -> Store<CallState> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limiter);
+    // Yield to the async runtime at every epoch tick: a busy guest shares the workers, and the
+    // deadline timer (and cancellation) can drop the call between ticks.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    store
+}
+
 /// Read and check the manifest in a sandboxed instance with a short deadline.
 async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, file: &Path) -> Result<Manifest, String> {
     let env = Arc::new(CallEnv {
@@ -308,10 +304,7 @@ async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, fil
         compensations: Mutex::new(Vec::new()),
     });
     let (stdout, stderr) = CallState::pipes();
-    let mut store = Store::new(&runtime.engine, CallState::new(env, stdout, stderr.clone()));
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+    let mut store = new_store(&runtime.engine, CallState::new(env, stdout, stderr.clone()));
     let run = async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.call_manifest(&mut store).await

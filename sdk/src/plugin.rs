@@ -55,9 +55,7 @@ impl<P: Plugin> crate::bindings::Guest for P {
             .ok_or_else(|| types::ToolError::InvalidArguments(format!("plugin {} has no tool {name}", P::NAME)))?;
         let ctx = Context::new(context.request_id, context.progress_requested, context.deadline_ms);
         match (tool.call)(&ctx, &arguments) {
-            Ok(output) => {
-                Ok(types::ToolOutput { text: output.text, structured: output.structured.map(|v| v.to_string()) })
-            }
+            Ok(output) => Ok(types::ToolOutput { text: output.text, structured: output.structured }),
             Err(error) => Err(to_wit(error)),
         }
     }

@@ -47,8 +47,8 @@ pub struct ToolDef {
 pub struct ToolOutput {
     /// Concise text for the model.
     pub text: String,
-    /// The complete structured result.
-    pub structured: Option<Value>,
+    /// The complete structured result, as JSON text (encoded once, straight from the data).
+    pub structured: Option<String>,
 }
 
 /// The result of a tool: a short text a model can read at a glance, and the complete data for
@@ -82,7 +82,7 @@ impl<T: Serialize + JsonSchema> IntoToolOutput for Output<T> {
     }
 
     fn into_tool_output(self) -> Result<ToolOutput> {
-        Ok(ToolOutput { text: self.text, structured: Some(serde_json::to_value(self.data)?) })
+        Ok(ToolOutput { text: self.text, structured: Some(serde_json::to_string(&self.data)?) })
     }
 }
 
