@@ -58,14 +58,19 @@ mod admin;
 mod clock;
 mod clusters;
 mod config;
+mod dbfs;
 mod error;
 mod extract;
 mod faults;
+mod files;
 mod net;
 mod pagination;
 mod recording;
+mod repos;
+mod secrets;
 mod server;
 mod workspace;
+mod workspace_tree;
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
