@@ -298,3 +298,32 @@ async fn secrets_list_metadata_get_values_and_manage_acls() {
     let gone = api.get("/api/2.0/secrets/list", &[("scope", "new")]).await;
     assert_error(&gone, StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", "Scope new does not exist!");
 }
+
+#[tokio::test]
+async fn test_seed_ids_are_fixed() {
+    let api = Api::start().await;
+    for (path, id) in [
+        (format!("{HOME}/ETL Pipeline"), 1_000_000_000_000_005_i64),
+        (format!("{HOME}/Daily Report"), 1_000_000_000_000_006),
+        ("/Repos/demo.user@example.com/analytics".to_owned(), 1_000_000_000_000_011),
+    ] {
+        let (_, object) = api.get("/api/2.0/workspace/get-status", &[("path", &path)]).await;
+        assert_eq!(object["object_id"], id, "{path}");
+    }
+    let (_, repo) = api.get("/api/2.0/repos/1000000000000011", &[]).await;
+    assert_eq!(repo["url"], "https://github.com/example/analytics.git");
+}
+
+#[tokio::test]
+async fn demo_seed_has_several_users_repos_and_scopes() {
+    let api = Api::seeded(databricks_emulator::Seed::Demo).await;
+    let (_, users) = api.get("/api/2.0/workspace/list", &[("path", "/Users")]).await;
+    assert!(users["objects"].as_array().map_or(0, Vec::len) >= 3, "{users}");
+    let (_, nb) =
+        api.get("/api/2.0/workspace/export", &[("path", "/Users/alice.chen@example.com/ml/Churn Training")]).await;
+    assert!(unb64(&nb["content"]).contains("mlflow.start_run"));
+    let (_, repos) = api.get("/api/2.0/repos", &[]).await;
+    assert_eq!(repos["repos"].as_array().map(Vec::len), Some(4));
+    let (_, scopes) = api.get("/api/2.0/secrets/scopes/list", &[]).await;
+    assert!(scopes["scopes"].as_array().map_or(0, Vec::len) >= 4);
+}
