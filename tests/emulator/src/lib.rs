@@ -9,7 +9,8 @@
 //! - `server`: routing and the layers every request passes (record → faults → auth).
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
-//!   `clusters` (Clusters API 2.0 and 2.1).
+//!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
+//!   (Files API on volumes), `repos`, `secrets`.
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -47,6 +48,16 @@
 //! | `0101-000000-etlnig01` | etl-nightly | TERMINATED (INACTIVITY) | 4 workers, i3.2xlarge |
 //! | `0101-000000-adhoc001` | adhoc-analysis | TERMINATED (USER_REQUEST) | autoscale 1..4, r5d.xlarge |
 //!
+//! It also holds, for the file families (details in each module's docs):
+//!
+//! | family | Test seed |
+//! |---|---|
+//! | Workspace | `/Users/demo.user@example.com/ETL Pipeline` (PYTHON, object_id `1000000000000005`), `.../Daily Report` (SQL, `1000000000000006`), empty folder `.../experiments`, `/Shared/reports/README.md` |
+//! | Repos | `/Repos/demo.user@example.com/analytics`, id `1000000000000011`, gitHub, branch `main` |
+//! | DBFS | `/FileStore/tables/sales.csv` (4 rows), empty `/tmp` |
+//! | Files API | `/Volumes/main/default/landing/readme.txt`, `.../raw/events.json` |
+//! | Secrets | scope `test-scope`: `db-password` = `hunter2`, `api-key` = `sk-test-123` |
+//!
 //! [`Seed::Demo`] adds thirty more (35 in all): job and all-purpose clusters, one starting and one
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
 //! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
@@ -58,14 +69,19 @@ mod admin;
 mod clock;
 mod clusters;
 mod config;
+mod dbfs;
 mod error;
 mod extract;
 mod faults;
+mod files;
 mod net;
 mod pagination;
 mod recording;
+mod repos;
+mod secrets;
 mod server;
 mod workspace;
+mod workspace_tree;
 
 use std::{
     net::{Ipv4Addr, SocketAddr},

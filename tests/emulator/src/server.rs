@@ -22,11 +22,15 @@ use tokio::net::TcpListener;
 use crate::{
     admin,
     clusters::{self, ApiVersion},
+    dbfs,
     error::ApiError,
     faults::FaultKind,
+    files,
     net::{Connection, DroppableListener},
     recording::RecordedRequest,
+    repos, secrets,
     workspace::AppState,
+    workspace_tree,
 };
 
 /// Bodies above this are refused; no Databricks request the emulator serves comes close.
@@ -37,6 +41,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api/2.0/clusters", clusters::router(ApiVersion::V2_0))
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
+        .nest("/api/2.0/dbfs", dbfs::router())
+        .nest("/api/2.0/fs", files::router())
+        .nest("/api/2.0/workspace", workspace_tree::router())
+        .nest("/api/2.0/repos", repos::router())
+        .nest("/api/2.0/secrets", secrets::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

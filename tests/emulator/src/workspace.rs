@@ -11,9 +11,14 @@ use crate::{
     clock::Clock,
     clusters::{self, Clusters},
     config::{EmulatorConfig, Seed},
+    dbfs::{self, Dbfs},
     faults::FaultQueue,
+    files::{self, Volumes},
     lock,
     recording::Recorder,
+    repos::Repos,
+    secrets::{self, Secrets},
+    workspace_tree::{self, Tree},
 };
 
 /// The identity requests act as. One user for now; a real identity model will key off the token.
@@ -25,13 +30,28 @@ pub(crate) struct Workspace {
     /// The user every request acts as (creator of new clusters, `user` in events).
     pub current_user: String,
     pub clusters: Clusters,
+    pub dbfs: Dbfs,
+    /// Files in Unity Catalog volumes, served by the Files API.
+    pub volumes: Volumes,
+    /// The Workspace API's tree of notebooks, files, folders and repos.
+    pub workspace_tree: Tree,
+    pub repos: Repos,
+    pub secrets: Secrets,
 }
 
 impl Workspace {
     fn seeded(seed: Seed, clock: &Clock) -> Self {
         let mut clusters = Clusters::default();
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters }
+        let mut dbfs = Dbfs::default();
+        dbfs::seed::populate(&mut dbfs, seed, clock.now_ms());
+        let mut volumes = Volumes::default();
+        files::seed::populate(&mut volumes, seed, clock.now_ms());
+        let (mut workspace_tree, mut repos) = (Tree::default(), Repos::default());
+        workspace_tree::seed::populate(&mut workspace_tree, &mut repos, seed, clock.now_ms());
+        let mut secrets = Secrets::default();
+        secrets::seed::populate(&mut secrets, seed, clock.now_ms());
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, dbfs, volumes, workspace_tree, repos, secrets }
     }
 }
 
