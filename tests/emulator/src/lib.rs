@@ -9,7 +9,7 @@
 //! - `server`: routing and the layers every request passes (record → faults → auth).
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
-//!   `clusters` (Clusters API 2.0 and 2.1).
+//!   `clusters` (Clusters API 2.0 and 2.1), `pipelines` (Lakeflow Declarative Pipelines).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -63,6 +63,7 @@ mod extract;
 mod faults;
 mod net;
 mod pagination;
+mod pipelines;
 mod recording;
 mod server;
 mod workspace;
@@ -151,6 +152,11 @@ impl Emulator {
     /// The current state of a cluster (`"RUNNING"`, ...), or `None` if there is no such cluster.
     pub fn cluster_state(&self, cluster_id: &str) -> Option<String> {
         clusters::state_of(&self.state, cluster_id)
+    }
+
+    /// The current state of a pipeline (`"IDLE"`, ...), or `None` if there is no such pipeline.
+    pub fn pipeline_state(&self, pipeline_id: &str) -> Option<String> {
+        pipelines::state_of(&self.state, pipeline_id)
     }
 
     /// Stops accepting connections, lets open requests finish (briefly), and waits for the server.

@@ -25,6 +25,7 @@ use crate::{
     error::ApiError,
     faults::FaultKind,
     net::{Connection, DroppableListener},
+    pipelines,
     recording::RecordedRequest,
     workspace::AppState,
 };
@@ -37,6 +38,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api/2.0/clusters", clusters::router(ApiVersion::V2_0))
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
+        .nest("/api/2.0/pipelines", pipelines::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

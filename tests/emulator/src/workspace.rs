@@ -13,6 +13,7 @@ use crate::{
     config::{EmulatorConfig, Seed},
     faults::FaultQueue,
     lock,
+    pipelines::{self, Pipelines},
     recording::Recorder,
 };
 
@@ -25,13 +26,16 @@ pub(crate) struct Workspace {
     /// The user every request acts as (creator of new clusters, `user` in events).
     pub current_user: String,
     pub clusters: Clusters,
+    pub pipelines: Pipelines,
 }
 
 impl Workspace {
     fn seeded(seed: Seed, clock: &Clock) -> Self {
         let mut clusters = Clusters::default();
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters }
+        let mut pipelines = Pipelines::default();
+        pipelines::seed::populate(&mut pipelines, seed, clock.now_ms());
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, pipelines }
     }
 }
 

@@ -9,3 +9,4 @@ mod events;
 mod faults;
 mod lifecycle;
 mod list;
+mod pipelines;
