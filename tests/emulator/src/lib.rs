@@ -51,6 +51,12 @@
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
 //! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
 //! belong to `demo.user@example.com`.
+//!
+//! Pipelines (`/api/2.0/pipelines`): [`Seed::Test`] holds `11111111-2222-4333-8444-000000000001`
+//! (sales-etl, IDLE, three COMPLETED updates) and `11111111-2222-4333-8444-000000000002`
+//! (inventory-ingest, IDLE and UNHEALTHY after a FAILED update); [`Seed::Demo`] adds seven more
+//! (see the `pipelines::seed` module). A missing pipeline is 404 `RESOURCE_DOES_NOT_EXIST`
+//! `"The specified pipeline <id> was not found."`.
 
 #![warn(missing_docs)]
 

@@ -84,13 +84,13 @@ fn add(
     created_hours_ago: u64,
     history: &[(u64, Outcome)],
     now: u64,
-) -> Option<Pipeline> {
+) -> Pipeline {
     let mut pipeline = store::new_pipeline(id, settings(body), creator, now - created_hours_ago * HOUR_MS);
     for (n, &(hours_ago, outcome)) in history.iter().enumerate() {
         replay(&mut pipeline, n, now - hours_ago * HOUR_MS, outcome);
     }
     pipelines.insert(pipeline.clone());
-    Some(pipeline)
+    pipeline
 }
 
 /// Runs one past update to its end, `STEP_MS` per step.
@@ -98,7 +98,7 @@ fn replay(pipeline: &mut Pipeline, n: usize, start: u64, outcome: Outcome) {
     let update_id = ids::derived_uuid(&format!("{}/update/{n}", pipeline.id));
     let fails = pipeline.fails;
     pipeline.fails = outcome == Outcome::Failed;
-    let cause = if n % 3 == 0 { "USER_ACTION" } else { "JOB_TASK" };
+    let cause = if n.is_multiple_of(3) { "USER_ACTION" } else { "JOB_TASK" };
     let request = StartRequest { cause: Some(cause.to_owned()), ..StartRequest::default() };
     if let Err(e) = store::launch(pipeline, &update_id, request, start) {
         tracing::warn!(pipeline = %pipeline.id, "could not replay a seeded update: {e}");
@@ -194,7 +194,7 @@ fn demo(pipelines: &mut Pipelines, now: u64) {
         &[(50, Completed), (26, Canceled), (25, Completed), (2, Completed)],
         now,
     );
-    if let Some(mut streaming) = add(
+    let mut streaming = add(
         pipelines,
         &id("clickstream-streaming"),
         json!({
@@ -214,14 +214,13 @@ fn demo(pipelines: &mut Pipelines, now: u64) {
         24 * 20,
         &[(24 * 9, Completed)],
         now,
-    ) {
-        // Restarted two days ago and streaming ever since.
-        let update_id = ids::derived_uuid(&format!("{}/update/live", streaming.id));
-        let request = StartRequest { cause: Some("API_CALL".to_owned()), ..StartRequest::default() };
-        if store::launch(&mut streaming, &update_id, request, now - 48 * HOUR_MS).is_ok() {
-            streaming.advance(now, STEP_MS);
-            pipelines.insert(streaming);
-        }
+    );
+    // Restarted two days ago and streaming ever since.
+    let update_id = ids::derived_uuid(&format!("{}/update/live", streaming.id));
+    let request = StartRequest { cause: Some("API_CALL".to_owned()), ..StartRequest::default() };
+    if store::launch(&mut streaming, &update_id, request, now - 48 * HOUR_MS).is_ok() {
+        streaming.advance(now, STEP_MS);
+        pipelines.insert(streaming);
     }
     add(
         pipelines,
@@ -239,7 +238,7 @@ fn demo(pipelines: &mut Pipelines, now: u64) {
         &[(24 * 5, Completed), (24 * 2, Failed), (24 + 3, Failed), (5, Failed)],
         now,
     );
-    if let Some(mut starting) = add(
+    let mut starting = add(
         pipelines,
         &id("iot-sensor-quality"),
         json!({
@@ -255,13 +254,12 @@ fn demo(pipelines: &mut Pipelines, now: u64) {
         30,
         &[(20, Completed)],
         now,
-    ) {
-        // An update that starts as the emulator does, so a demo can watch one progress.
-        let update_id = ids::derived_uuid(&format!("{}/update/now", starting.id));
-        let request = StartRequest { cause: Some("USER_ACTION".to_owned()), ..StartRequest::default() };
-        if store::launch(&mut starting, &update_id, request, now).is_ok() {
-            pipelines.insert(starting);
-        }
+    );
+    // An update that starts as the emulator does, so a demo can watch one progress.
+    let update_id = ids::derived_uuid(&format!("{}/update/now", starting.id));
+    let request = StartRequest { cause: Some("USER_ACTION".to_owned()), ..StartRequest::default() };
+    if store::launch(&mut starting, &update_id, request, now).is_ok() {
+        pipelines.insert(starting);
     }
     add(
         pipelines,
