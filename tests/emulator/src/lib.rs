@@ -10,7 +10,7 @@
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
 //!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
-//!   (Files API on volumes), `repos`, `secrets`.
+//!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -62,6 +62,12 @@
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
 //! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
 //! belong to `demo.user@example.com`.
+//!
+//! Pipelines (`/api/2.0/pipelines`): [`Seed::Test`] holds `11111111-2222-4333-8444-000000000001`
+//! (sales-etl, IDLE, three COMPLETED updates) and `11111111-2222-4333-8444-000000000002`
+//! (inventory-ingest, IDLE and UNHEALTHY after a FAILED update); [`Seed::Demo`] adds seven more
+//! (see the `pipelines::seed` module). A missing pipeline is 404 `RESOURCE_DOES_NOT_EXIST`
+//! `"The specified pipeline <id> was not found."`.
 
 #![warn(missing_docs)]
 
@@ -76,6 +82,7 @@ mod faults;
 mod files;
 mod net;
 mod pagination;
+mod pipelines;
 mod recording;
 mod repos;
 mod secrets;
@@ -167,6 +174,11 @@ impl Emulator {
     /// The current state of a cluster (`"RUNNING"`, ...), or `None` if there is no such cluster.
     pub fn cluster_state(&self, cluster_id: &str) -> Option<String> {
         clusters::state_of(&self.state, cluster_id)
+    }
+
+    /// The current state of a pipeline (`"IDLE"`, ...), or `None` if there is no such pipeline.
+    pub fn pipeline_state(&self, pipeline_id: &str) -> Option<String> {
+        pipelines::state_of(&self.state, pipeline_id)
     }
 
     /// Stops accepting connections, lets open requests finish (briefly), and waits for the server.

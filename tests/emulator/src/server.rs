@@ -27,6 +27,7 @@ use crate::{
     faults::FaultKind,
     files,
     net::{Connection, DroppableListener},
+    pipelines,
     recording::RecordedRequest,
     repos, secrets,
     workspace::AppState,
@@ -46,6 +47,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/workspace", workspace_tree::router())
         .nest("/api/2.0/repos", repos::router())
         .nest("/api/2.0/secrets", secrets::router())
+        .nest("/api/2.0/pipelines", pipelines::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -15,6 +15,7 @@ use crate::{
     faults::FaultQueue,
     files::{self, Volumes},
     lock,
+    pipelines::{self, Pipelines},
     recording::Recorder,
     repos::Repos,
     secrets::{self, Secrets},
@@ -37,6 +38,7 @@ pub(crate) struct Workspace {
     pub workspace_tree: Tree,
     pub repos: Repos,
     pub secrets: Secrets,
+    pub pipelines: Pipelines,
 }
 
 impl Workspace {
@@ -51,7 +53,18 @@ impl Workspace {
         workspace_tree::seed::populate(&mut workspace_tree, &mut repos, seed, clock.now_ms());
         let mut secrets = Secrets::default();
         secrets::seed::populate(&mut secrets, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, dbfs, volumes, workspace_tree, repos, secrets }
+        let mut pipelines = Pipelines::default();
+        pipelines::seed::populate(&mut pipelines, seed, clock.now_ms());
+        Workspace {
+            current_user: DEFAULT_USER.to_owned(),
+            clusters,
+            dbfs,
+            volumes,
+            workspace_tree,
+            repos,
+            secrets,
+            pipelines,
+        }
     }
 }
 

@@ -10,3 +10,4 @@ mod faults;
 mod files;
 mod lifecycle;
 mod list;
+mod pipelines;
