@@ -2,7 +2,9 @@
 //!
 //! 1. `record`: logs the request (method, path, query, headers, body) for `requests()`.
 //! 2. `inject_faults`: a queued fault may answer 429/503, wait, or drop the connection instead.
-//! 3. `authenticate`: `/api/...` needs `Authorization: Bearer <accepted token>`.
+//! 3. `authenticate`: `/api/...` needs `Authorization: Bearer <token>`; the token's principal goes
+//!    into the request as an `identity::Caller` extension, and the response gets the
+//!    `X-Databricks-Org-Id` header. Discovery and `/oidc` routes need no token.
 //!
 //! Then routing: each API family is nested under its path; anything else answers 404
 //! `ENDPOINT_NOT_FOUND`, and a known path with the wrong method answers the same, as the service does.
@@ -13,7 +15,7 @@ use axum::{
     Router,
     body::{Body, to_bytes},
     extract::{ConnectInfo, OriginalUri, Request, State},
-    http::{Method, header},
+    http::{HeaderValue, Method, header},
     middleware::{Next, from_fn_with_state},
     response::{IntoResponse, Response},
 };
@@ -24,7 +26,9 @@ use crate::{
     clusters::{self, ApiVersion},
     error::ApiError,
     faults::FaultKind,
+    identity::{self, TokenError},
     net::{Connection, DroppableListener},
+    permissions,
     recording::RecordedRequest,
     workspace::AppState,
 };
@@ -37,6 +41,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api/2.0/clusters", clusters::router(ApiVersion::V2_0))
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
+        .nest("/api/2.0/preview/scim/v2", identity::scim_router())
+        .nest("/api/2.0/permissions", permissions::router())
+        .merge(identity::oidc_router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -121,7 +128,7 @@ async fn inject_faults(State(app): State<Arc<AppState>>, request: Request, next:
     }
 }
 
-async fn authenticate(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+async fn authenticate(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -132,8 +139,15 @@ async fn authenticate(State(app): State<Arc<AppState>>, request: Request, next: 
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    match token {
-        Some(token) if app.accepts(token) => next.run(request).await,
-        _ => ApiError::unauthenticated("Invalid access token.").into_response(),
-    }
+    let caller = match token.map(|t| app.authenticate(t)) {
+        Some(Ok(caller)) => caller,
+        Some(Err(TokenError::Expired)) => {
+            return ApiError::unauthenticated("Token expired. Please obtain a new token.").into_response();
+        }
+        _ => return ApiError::unauthenticated("Invalid access token.").into_response(),
+    };
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    response.headers_mut().insert("x-databricks-org-id", HeaderValue::from_static(identity::WORKSPACE_ID));
+    response
 }
