@@ -7,5 +7,7 @@ mod auth_and_routing;
 mod clusters;
 mod events;
 mod faults;
+mod identity;
 mod lifecycle;
 mod list;
+mod permissions;
