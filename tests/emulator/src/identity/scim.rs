@@ -237,14 +237,13 @@ fn project(resource: Value, params: &Params) -> Value {
 
 /// A SCIM list response: filtered, sorted, then the page from `startIndex` (1-based).
 fn list(mut resources: Vec<Value>, params: &Params) -> Response {
-    let number = |key: &str| -> Result<Option<usize>, Response> {
-        params.get(key).map(|v| v.trim().parse::<usize>()).transpose().map_err(|_| {
-            scim_error(StatusCode::BAD_REQUEST, &format!("Invalid value for {key}: must be a number"), None)
-        })
-    };
+    // `Err` names the parameter that is not a number.
+    let number = |key: &'static str| params.get(key).map(|v| v.trim().parse::<usize>()).transpose().map_err(|_| key);
     let (start, count) = match (number("startIndex"), number("count")) {
         (Ok(start), Ok(count)) => (start.unwrap_or(1).max(1), count.unwrap_or(MAX_COUNT).min(MAX_COUNT)),
-        (Err(e), _) | (_, Err(e)) => return e,
+        (Err(key), _) | (_, Err(key)) => {
+            return scim_error(StatusCode::BAD_REQUEST, &format!("Invalid value for {key}: must be a number"), None);
+        }
     };
     if let Some(text) = params.get("filter").filter(|f| !f.trim().is_empty()) {
         let Some(filter) = Filter::parse(text) else {
@@ -254,7 +253,7 @@ fn list(mut resources: Vec<Value>, params: &Params) -> Response {
     }
     if let Some(by) = params.get("sortBy").filter(|s| !s.is_empty()) {
         let key = |r: &Value| attribute(r, by).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_lowercase));
-        resources.sort_by(|a, b| key(a).cmp(&key(b)));
+        resources.sort_by_key(key);
         if params.get("sortOrder").is_some_and(|o| o.eq_ignore_ascii_case("descending")) {
             resources.reverse();
         }
