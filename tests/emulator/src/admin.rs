@@ -5,6 +5,8 @@
 //! - `DELETE /emulator/faults`: drop every queued fault.
 //! - `GET /emulator/requests`: `{"requests": [RecordedRequest, ...]}`.
 //! - `POST /emulator/clock` `{"transition_ms": N}`: the delay of each state-transition step.
+//! - `POST /emulator/oauth` `{"token_ttl_ms": N}`: the lifetime of OAuth tokens issued from now on
+//!   (0 restores the default hour).
 
 use std::{sync::Arc, time::Duration};
 
@@ -31,6 +33,7 @@ pub(crate) fn router() -> axum::Router<Arc<AppState>> {
         .route("/faults", post(add_fault).delete(clear_faults))
         .route("/requests", get(requests))
         .route("/clock", post(set_clock))
+        .route("/oauth", post(set_oauth))
 }
 
 async fn add_fault(State(app): State<Arc<AppState>>, ApiJson(spec): ApiJson<FaultSpec>) -> ApiResult<Json<Value>> {
@@ -58,4 +61,18 @@ async fn set_clock(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<Cloc
         app.clock.set_transition_delay(Duration::from_millis(ms));
     }
     Json(json!({ "transition_ms": app.clock.transition_delay_ms() }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OauthBody {
+    token_ttl_ms: Option<u64>,
+}
+
+async fn set_oauth(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<OauthBody>) -> Json<Value> {
+    let mut ws = app.workspace();
+    if let Some(ms) = body.token_ttl_ms {
+        ws.identity.token_ttl_ms = ms;
+    }
+    Json(json!({ "token_ttl_ms": ws.identity.token_ttl_ms }))
 }

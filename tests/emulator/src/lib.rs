@@ -7,6 +7,9 @@
 //! - [`Emulator`] (this file) starts the server on a socket and gives tests a handle on it:
 //!   faults, recorded requests, the transition clock, resource state.
 //! - `server`: routing and the layers every request passes (record → faults → auth).
+//! - `identity`: principals, tokens, OAuth M2M and SCIM; the auth layer turns each token into a
+//!   `Caller` that handlers act as.
+//! - `acl` (object permissions any family can enforce) and `permissions` (the Permissions API).
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
 //!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
@@ -26,9 +29,23 @@
 //!
 //! # Behaviour worth knowing
 //!
-//! - Every `/api/...` request needs `Authorization: Bearer <token>` with [`DEMO_TOKEN`] or a token
-//!   from [`EmulatorConfig::tokens`]; otherwise 401 `UNAUTHENTICATED`. Unknown routes and wrong
-//!   methods answer 404 `ENDPOINT_NOT_FOUND`.
+//! - Every `/api/...` request needs `Authorization: Bearer <token>`; otherwise 401
+//!   `UNAUTHENTICATED`. The token decides who the request acts as:
+//!
+//!   | token | principal | admin |
+//!   |---|---|---|
+//!   | [`DEMO_TOKEN`], any of [`EmulatorConfig::tokens`] | `demo.user@example.com` | yes |
+//!   | [`ALICE_TOKEN`] | `alice.nguyen@example.com` | no |
+//!   | [`SP_TOKEN`], or an OAuth token for [`SP_CLIENT_ID`] / [`SP_CLIENT_SECRET`] | service principal `etl-service-principal` | no |
+//!
+//!   OAuth M2M works as on the service: `/.well-known/databricks-config` (no token) points the
+//!   SDK at `/oidc`, whose token endpoint issues one-hour tokens ([`Emulator::set_oauth_token_ttl`]
+//!   shortens them). Every `/api/` response carries `X-Databricks-Org-Id: <WORKSPACE_ID>`.
+//! - Cluster permissions are enforced: a non-admin needs `CAN_ATTACH_TO` to see a cluster,
+//!   `CAN_RESTART` to start or restart it, and `CAN_MANAGE` (which owners have) for everything
+//!   else; otherwise 403 `PERMISSION_DENIED`. `list` shows only what the caller can see.
+//!   `/api/2.0/permissions/clusters/{id}` reads and changes the grants.
+//! - Unknown routes and wrong methods answer 404 `ENDPOINT_NOT_FOUND`.
 //! - State transitions (PENDING → RUNNING, ...) take [`EmulatorConfig::transition_delay`] per step
 //!   and advance when read; with `ZERO` the next read already sees the final state.
 //! - A missing cluster is 400 `INVALID_PARAMETER_VALUE` `"Cluster <id> does not exist"`, the wording
@@ -61,16 +78,27 @@
 //! [`Seed::Demo`] adds thirty more (35 in all): job and all-purpose clusters, one starting and one
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
 //! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
-//! belong to `demo.user@example.com`.
+//! belong to the caller.
+//!
+//! Every seed has the same principals (SCIM ids in `identity::seed`). In `Test`, alice sees
+//! `shared01` (attach), `etlnig01` (restart, through `data-engineers`) and `mlgpu001` (she created
+//! it, so she manages it); `report01` and `adhoc001` are hidden from her.
 //!
 //! Pipelines (`/api/2.0/pipelines`): [`Seed::Test`] holds `11111111-2222-4333-8444-000000000001`
 //! (sales-etl, IDLE, three COMPLETED updates) and `11111111-2222-4333-8444-000000000002`
 //! (inventory-ingest, IDLE and UNHEALTHY after a FAILED update); [`Seed::Demo`] adds seven more
 //! (see the `pipelines::seed` module). A missing pipeline is 404 `RESOURCE_DOES_NOT_EXIST`
 //! `"The specified pipeline <id> was not found."`.
+//!
+//! # Checking against the official SDK
+//!
+//! `tests/emulator/sdk_check/run.sh <path to databricks-emulator binary>` runs the Python
+//! `databricks-sdk` (0.156.0, in a venv it creates) against a fresh emulator: PAT, OAuth M2M,
+//! SCIM, cluster waiters and paging, error classes and permissions. Not part of `cargo test`.
 
 #![warn(missing_docs)]
 
+mod acl;
 mod admin;
 mod clock;
 mod clusters;
@@ -80,8 +108,10 @@ mod error;
 mod extract;
 mod faults;
 mod files;
+mod identity;
 mod net;
 mod pagination;
+mod permissions;
 mod pipelines;
 mod recording;
 mod repos;
@@ -101,12 +131,26 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 pub use config::{EmulatorConfig, Seed, UnknownSeed};
 pub use faults::{Fault, FaultKind};
+pub use identity::WORKSPACE_ID;
 pub use recording::RecordedRequest;
 
 use workspace::AppState;
 
-/// The token every seed accepts; the README names it.
+/// The token every seed accepts; the README names it. It authenticates as the workspace admin
+/// `demo.user@example.com`.
 pub const DEMO_TOKEN: &str = "dapi-emulator-demo-token";
+
+/// A personal access token of `alice.nguyen@example.com`, a user who is not an admin.
+pub const ALICE_TOKEN: &str = "dapi-emulator-alice-token";
+
+/// A personal access token of the service principal `etl-service-principal`.
+pub const SP_TOKEN: &str = "dapi-emulator-sp-token";
+
+/// The service principal's application id, which is also its OAuth client id.
+pub const SP_CLIENT_ID: &str = "7c1e5f0a-3b2d-4c8e-9f6a-1d2e3f4a5b6c";
+
+/// The service principal's OAuth client secret (`POST /oidc/v1/token`).
+pub const SP_CLIENT_SECRET: &str = "emulator-sp-secret";
 
 /// How long [`Emulator::shutdown`] lets open requests finish before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -169,6 +213,12 @@ impl Emulator {
     /// Sets how long each state-transition step takes from now on.
     pub fn set_transition_delay(&self, delay: Duration) {
         self.state.clock.set_transition_delay(delay);
+    }
+
+    /// Sets how long OAuth tokens issued from now on live (`expires_in`); `ZERO` restores the
+    /// default hour. Short lifetimes let tests watch a token expire.
+    pub fn set_oauth_token_ttl(&self, ttl: Duration) {
+        self.state.workspace().identity.token_ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
     }
 
     /// The current state of a cluster (`"RUNNING"`, ...), or `None` if there is no such cluster.

@@ -2,7 +2,9 @@
 //!
 //! 1. `record`: logs the request (method, path, query, headers, body) for `requests()`.
 //! 2. `inject_faults`: a queued fault may answer 429/503, wait, or drop the connection instead.
-//! 3. `authenticate`: `/api/...` needs `Authorization: Bearer <accepted token>`.
+//! 3. `authenticate`: `/api/...` needs `Authorization: Bearer <token>`; the token's principal goes
+//!    into the request as an `identity::Caller` extension, and the response gets the
+//!    `X-Databricks-Org-Id` header. Discovery and `/oidc` routes need no token.
 //!
 //! Then routing: each API family is nested under its path; anything else answers 404
 //! `ENDPOINT_NOT_FOUND`, and a known path with the wrong method answers the same, as the service does.
@@ -13,7 +15,7 @@ use axum::{
     Router,
     body::{Body, to_bytes},
     extract::{ConnectInfo, OriginalUri, Request, State},
-    http::{Method, header},
+    http::{HeaderValue, Method, header},
     middleware::{Next, from_fn_with_state},
     response::{IntoResponse, Response},
 };
@@ -26,8 +28,9 @@ use crate::{
     error::ApiError,
     faults::FaultKind,
     files,
+    identity::{self, TokenError},
     net::{Connection, DroppableListener},
-    pipelines,
+    permissions, pipelines,
     recording::RecordedRequest,
     repos, secrets,
     workspace::AppState,
@@ -48,6 +51,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/repos", repos::router())
         .nest("/api/2.0/secrets", secrets::router())
         .nest("/api/2.0/pipelines", pipelines::router())
+        .nest("/api/2.0/preview/scim/v2", identity::scim_router())
+        .nest("/api/2.0/permissions", permissions::router())
+        .merge(identity::oidc_router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -132,7 +138,7 @@ async fn inject_faults(State(app): State<Arc<AppState>>, request: Request, next:
     }
 }
 
-async fn authenticate(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+async fn authenticate(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -143,8 +149,15 @@ async fn authenticate(State(app): State<Arc<AppState>>, request: Request, next: 
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    match token {
-        Some(token) if app.accepts(token) => next.run(request).await,
-        _ => ApiError::unauthenticated("Invalid access token.").into_response(),
-    }
+    let caller = match token.map(|t| app.authenticate(t)) {
+        Some(Ok(caller)) => caller,
+        Some(Err(TokenError::Expired)) => {
+            return ApiError::unauthenticated("Token expired. Please obtain a new token.").into_response();
+        }
+        _ => return ApiError::unauthenticated("Invalid access token.").into_response(),
+    };
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    response.headers_mut().insert("x-databricks-org-id", HeaderValue::from_static(identity::WORKSPACE_ID));
+    response
 }

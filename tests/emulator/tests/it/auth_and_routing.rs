@@ -38,10 +38,10 @@ async fn unknown_routes_are_endpoint_not_found() {
         "No API found for 'GET /api/2.1/clusters/nope'",
     );
     assert_error(
-        &api.get("/.well-known/databricks-config", &[]).await,
+        &api.get("/.well-known/nope", &[]).await,
         StatusCode::NOT_FOUND,
         "ENDPOINT_NOT_FOUND",
-        "No API found for 'GET /.well-known/databricks-config'",
+        "No API found for 'GET /.well-known/nope'",
     );
 }
 

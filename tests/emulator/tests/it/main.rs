@@ -8,6 +8,8 @@ mod clusters;
 mod events;
 mod faults;
 mod files;
+mod identity;
 mod lifecycle;
 mod list;
+mod permissions;
 mod pipelines;

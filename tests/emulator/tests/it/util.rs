@@ -12,6 +12,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub const SHARED: &str = "0101-000000-shared01";
 pub const ETL_NIGHTLY: &str = "0101-000000-etlnig01";
+pub const DEMO: &str = DEMO_TOKEN;
 
 /// An emulator and a client authenticated with the demo token.
 pub struct Api {

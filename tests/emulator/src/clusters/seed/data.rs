@@ -15,7 +15,7 @@ const DAVE: &str = "dave.okafor@example.com";
 const ERIN: &str = "erin.park@example.com";
 const FRANK: &str = "frank.mueller@example.com";
 /// A service principal's application id, as jobs and automation show up.
-const ETL_SP: &str = "7c1e5f0a-3b2d-4c8e-9f6a-1d2e3f4a5b6c";
+const ETL_SP: &str = crate::SP_CLIENT_ID;
 
 const BASE: SeedCluster = SeedCluster {
     id: None,

@@ -21,7 +21,11 @@ use super::{
     spec::{AutoScale, ClusterSpec},
     store::Clusters,
 };
-use crate::config::Seed;
+use crate::{
+    acl::{Acls, CLUSTER, Grantee},
+    clock::Moment,
+    config::Seed,
+};
 use data::{DEMO, TEST};
 
 const HOUR_MS: u64 = 3_600_000;
@@ -242,6 +246,28 @@ impl SeedCluster {
             }
         }
         c
+    }
+}
+
+/// Who else may use the seeded clusters (owners and admins need no grant). In `Test`, alice sees
+/// `shared01` (all users may attach), restarts `etlnig01` (through `data-engineers`) and manages
+/// `mlgpu001` (her own); `report01` and `adhoc001` are hidden from her. `Demo` also opens the
+/// service principal's clusters to `data-engineers` and pinned clusters to everyone.
+pub(crate) fn grant_access(acls: &mut Acls, clusters: &mut Clusters, seed: Seed, at: Moment) {
+    if seed == Seed::Empty {
+        return;
+    }
+    acls.grant(&CLUSTER, "0101-000000-shared01", Grantee::Group("users".into()), "CAN_ATTACH_TO");
+    acls.grant(&CLUSTER, "0101-000000-etlnig01", Grantee::Group("data-engineers".into()), "CAN_RESTART");
+    acls.grant(&CLUSTER, "0101-000000-report01", Grantee::User("bob.smith@example.com".into()), "CAN_RESTART");
+    if seed == Seed::Demo {
+        for cluster in clusters.all(at) {
+            if cluster.creator == crate::SP_CLIENT_ID {
+                acls.grant(&CLUSTER, &cluster.id, Grantee::Group("data-engineers".into()), "CAN_RESTART");
+            } else if cluster.pinned {
+                acls.grant(&CLUSTER, &cluster.id, Grantee::Group("users".into()), "CAN_ATTACH_TO");
+            }
+        }
     }
 }
 

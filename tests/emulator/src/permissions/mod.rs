@@ -1,0 +1,167 @@
+//! The Permissions API (`iam.PermissionsAPI`) under `/api/2.0/permissions/{type}/{id}`: read,
+//! replace (`PUT`) and merge (`PATCH`) an object's access control list, and list its levels.
+//!
+//! The rules live in [`crate::acl`]; this module only maps a `{type}` path segment to the family
+//! that owns such objects (see [`object`]). A family adds its objects by adding an arm there.
+//! Reading needs the weakest level on the object, changing it the strongest.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::get,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{
+    acl::{self, Grantee, ObjectKind},
+    error::{ApiError, ApiResult},
+    extract::ApiJson,
+    identity::{ADMINS_GROUP, Caller},
+    workspace::{AppState, Workspace},
+};
+
+/// The permissions endpoints, to be nested under `/api/2.0/permissions`.
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/{object_type}/{object_id}", get(get_permissions).put(set_permissions).patch(update_permissions))
+        .route("/{object_type}/{object_id}/permissionLevels", get(permission_levels))
+}
+
+/// The object a path names: its kind and owner, or the family's not-found error.
+fn object(ws: &mut Workspace, object_type: &str, id: &str, app: &AppState) -> ApiResult<(&'static ObjectKind, String)> {
+    match object_type {
+        "clusters" => match ws.clusters.get(id, app.clock.moment()) {
+            Ok(cluster) => Ok((&acl::CLUSTER, cluster.creator.clone())),
+            Err(_) => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RESOURCE_DOES_NOT_EXIST",
+                format!("Cluster {id} does not exist."),
+            )),
+        },
+        other => Err(ApiError::invalid_parameter(format!("Object type '{other}' is not supported."))),
+    }
+}
+
+type Ids = Path<(String, String)>;
+
+async fn get_permissions(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path((ty, id)): Ids,
+) -> ApiResult<Json<Value>> {
+    let mut ws = app.workspace();
+    let (kind, owner) = object(&mut ws, &ty, &id, &app)?;
+    ws.acls.check(kind, &id, &caller, Some(&owner), kind.levels[0].0)?;
+    Ok(Json(ws.acls.render(kind, &id, Some(&owner), &ws.identity)))
+}
+
+async fn permission_levels(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path((ty, id)): Ids,
+) -> ApiResult<Json<Value>> {
+    let mut ws = app.workspace();
+    let (kind, owner) = object(&mut ws, &ty, &id, &app)?;
+    ws.acls.check(kind, &id, &caller, Some(&owner), kind.levels[0].0)?;
+    Ok(Json(kind.levels_json()))
+}
+
+/// One entry of a `PUT`/`PATCH` body.
+#[derive(Debug, Deserialize)]
+struct AccessControlRequest {
+    user_name: Option<String>,
+    group_name: Option<String>,
+    service_principal_name: Option<String>,
+    permission_level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AclBody {
+    access_control_list: Vec<AccessControlRequest>,
+}
+
+async fn set_permissions(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path((ty, id)): Ids,
+    ApiJson(body): ApiJson<AclBody>,
+) -> ApiResult<Json<Value>> {
+    change(&app, &caller, &ty, &id, body, true)
+}
+
+async fn update_permissions(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path((ty, id)): Ids,
+    ApiJson(body): ApiJson<AclBody>,
+) -> ApiResult<Json<Value>> {
+    change(&app, &caller, &ty, &id, body, false)
+}
+
+/// `PUT` replaces the direct grants, `PATCH` adds to them; both answer the resulting list.
+fn change(app: &AppState, caller: &Caller, ty: &str, id: &str, body: AclBody, replace: bool) -> ApiResult<Json<Value>> {
+    let mut ws = app.workspace();
+    let (kind, owner) = object(&mut ws, ty, id, app)?;
+    ws.acls.check(kind, id, caller, Some(&owner), kind.levels[kind.levels.len() - 1].0)?;
+    let mut grants = Vec::new();
+    for entry in body.access_control_list {
+        let level = entry.permission_level.ok_or_else(|| ApiError::missing_field("permission_level"))?;
+        let rank = kind.rank(&level).ok_or_else(|| {
+            let valid: Vec<&str> = kind.levels.iter().map(|l| l.0).collect();
+            ApiError::invalid_parameter(format!(
+                "Permission level {level} is not supported for {}. Supported levels: {}",
+                kind.object_type,
+                valid.join(", ")
+            ))
+        })?;
+        let who = match (entry.user_name, entry.group_name, entry.service_principal_name) {
+            (Some(user), None, None) => match ws.identity.by_user_name(&user) {
+                Some(p) if !ws.identity.caller(p).is_service_principal => Grantee::User(p.user_name.clone()),
+                _ => return Err(ApiError::invalid_parameter(format!("Principal: UserName({user}) does not exist"))),
+            },
+            (None, Some(group), None) => {
+                if ws.identity.group(&group).is_none() {
+                    return Err(ApiError::invalid_parameter(format!("Principal: GroupName({group}) does not exist")));
+                }
+                // Admins always manage everything; the service refuses to change that.
+                if group == ADMINS_GROUP {
+                    if rank + 1 == kind.levels.len() {
+                        continue;
+                    }
+                    return Err(ApiError::invalid_parameter(format!(
+                        "Permissions of group {ADMINS_GROUP} on a {} cannot be changed",
+                        kind.object_type
+                    )));
+                }
+                Grantee::Group(group)
+            }
+            (None, None, Some(app_id)) => match ws.identity.by_user_name(&app_id) {
+                Some(p) if ws.identity.caller(p).is_service_principal => Grantee::ServicePrincipal(p.user_name.clone()),
+                _ => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "Principal: ServicePrincipalName({app_id}) does not exist"
+                    )));
+                }
+            },
+            _ => {
+                return Err(ApiError::invalid_parameter(
+                    "Each access control entry needs exactly one of user_name, group_name, service_principal_name",
+                ));
+            }
+        };
+        grants.push((who, kind.levels[rank].0));
+    }
+    if replace {
+        ws.acls.replace(kind, id, grants);
+    } else {
+        for (who, level) in grants {
+            ws.acls.grant(kind, id, who, level);
+        }
+    }
+    Ok(Json(ws.acls.render(kind, id, Some(&owner), &ws.identity)))
+}
