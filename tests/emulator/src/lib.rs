@@ -61,6 +61,7 @@ mod config;
 mod error;
 mod extract;
 mod faults;
+mod jobs;
 mod net;
 mod pagination;
 mod recording;

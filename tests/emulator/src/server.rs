@@ -24,6 +24,7 @@ use crate::{
     clusters::{self, ApiVersion},
     error::ApiError,
     faults::FaultKind,
+    jobs,
     net::{Connection, DroppableListener},
     recording::RecordedRequest,
     workspace::AppState,
@@ -37,6 +38,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api/2.0/clusters", clusters::router(ApiVersion::V2_0))
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
+        .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
+        .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -12,6 +12,7 @@ use crate::{
     clusters::{self, Clusters},
     config::{EmulatorConfig, Seed},
     faults::FaultQueue,
+    jobs::{self, Jobs},
     lock,
     recording::Recorder,
 };
@@ -25,13 +26,16 @@ pub(crate) struct Workspace {
     /// The user every request acts as (creator of new clusters, `user` in events).
     pub current_user: String,
     pub clusters: Clusters,
+    pub jobs: Jobs,
 }
 
 impl Workspace {
     fn seeded(seed: Seed, clock: &Clock) -> Self {
         let mut clusters = Clusters::default();
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters }
+        let mut jobs = Jobs::default();
+        jobs::seed::populate(&mut jobs, seed, clock.now_ms());
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, jobs }
     }
 }
 

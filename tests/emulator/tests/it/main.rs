@@ -7,5 +7,6 @@ mod auth_and_routing;
 mod clusters;
 mod events;
 mod faults;
+mod jobs;
 mod lifecycle;
 mod list;
