@@ -57,6 +57,7 @@
 mod admin;
 mod clock;
 mod clusters;
+mod commands;
 mod config;
 mod error;
 mod extract;

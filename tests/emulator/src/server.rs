@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use crate::{
     admin,
     clusters::{self, ApiVersion},
+    commands,
     error::ApiError,
     faults::FaultKind,
     jobs,
@@ -40,6 +41,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
         .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
         .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))
+        .nest("/api/1.2", commands::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

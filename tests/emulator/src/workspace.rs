@@ -10,6 +10,7 @@ use crate::{
     DEMO_TOKEN,
     clock::Clock,
     clusters::{self, Clusters},
+    commands::Contexts,
     config::{EmulatorConfig, Seed},
     faults::FaultQueue,
     jobs::{self, Jobs},
@@ -27,6 +28,7 @@ pub(crate) struct Workspace {
     pub current_user: String,
     pub clusters: Clusters,
     pub jobs: Jobs,
+    pub contexts: Contexts,
 }
 
 impl Workspace {
@@ -35,7 +37,7 @@ impl Workspace {
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
         let mut jobs = Jobs::default();
         jobs::seed::populate(&mut jobs, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, jobs }
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, jobs, contexts: Contexts::default() }
     }
 }
 

@@ -5,6 +5,7 @@ mod util;
 mod admin;
 mod auth_and_routing;
 mod clusters;
+mod commands;
 mod events;
 mod faults;
 mod jobs;
