@@ -9,7 +9,8 @@
 //! - `server`: routing and the layers every request passes (record → faults → auth).
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
-//!   `clusters` (Clusters API 2.0 and 2.1).
+//!   `clusters` (Clusters API 2.0 and 2.1), `jobs` (Jobs API 2.1 and 2.2, with run history in
+//!   the seeds; see its `seed` module for the Test ids), `commands` (command execution API 1.2).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
