@@ -13,7 +13,9 @@
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
 //!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
-//!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines).
+//!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines),
+//!   `jobs` (Jobs API 2.1 and 2.2, with run history in the seeds; see its `seed` module for the
+//!   Test ids), `commands` (command execution API 1.2).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -102,6 +104,7 @@ mod acl;
 mod admin;
 mod clock;
 mod clusters;
+mod commands;
 mod config;
 mod dbfs;
 mod error;
@@ -109,6 +112,7 @@ mod extract;
 mod faults;
 mod files;
 mod identity;
+mod jobs;
 mod net;
 mod pagination;
 mod permissions;

@@ -24,11 +24,12 @@ use tokio::net::TcpListener;
 use crate::{
     admin,
     clusters::{self, ApiVersion},
-    dbfs,
+    commands, dbfs,
     error::ApiError,
     faults::FaultKind,
     files,
     identity::{self, TokenError},
+    jobs,
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
@@ -54,6 +55,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/preview/scim/v2", identity::scim_router())
         .nest("/api/2.0/permissions", permissions::router())
         .merge(identity::oidc_router())
+        .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
+        .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))
+        .nest("/api/1.2", commands::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

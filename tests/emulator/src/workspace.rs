@@ -11,11 +11,13 @@ use crate::{
     acl::Acls,
     clock::Clock,
     clusters::{self, Clusters},
+    commands::Contexts,
     config::{EmulatorConfig, Seed},
     dbfs::{self, Dbfs},
     faults::FaultQueue,
     files::{self, Volumes},
     identity::{self, Caller, Directory},
+    jobs::{self, Jobs},
     lock,
     pipelines::{self, Pipelines},
     recording::Recorder,
@@ -47,6 +49,8 @@ pub(crate) struct Workspace {
     pub identity: Directory,
     /// Object permissions of every family.
     pub acls: Acls,
+    pub jobs: Jobs,
+    pub contexts: Contexts,
 }
 
 impl Workspace {
@@ -65,6 +69,8 @@ impl Workspace {
         pipelines::seed::populate(&mut pipelines, seed, clock.now_ms());
         let mut acls = Acls::default();
         clusters::seed::grant_access(&mut acls, &mut clusters, seed, clock.moment());
+        let mut jobs = Jobs::default();
+        jobs::seed::populate(&mut jobs, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -76,6 +82,8 @@ impl Workspace {
             pipelines,
             identity: identity::seed::directory(),
             acls,
+            jobs,
+            contexts: Contexts::default(),
         }
     }
 }
