@@ -53,6 +53,11 @@ demo-check: build
     url=$(grep -o 'http://[0-9.:]*' target/demo-emulator.out)
     python3 tests/demo/client.py --host-binary target/release/databricks-mcp --plugin-dir target/plugins --workspace "$url" --no-config
 
+# Drive the emulator with the official Databricks Python SDK (installs databricks-sdk in a venv).
+sdk-check:
+    cargo build --release -p databricks-emulator
+    bash tests/emulator/sdk_check/run.sh target/release/databricks-emulator
+
 # Measure start-up, per-call overhead and memory against the emulator (release build).
 bench: plugins
     cargo bench -p databricks-mcp --bench overhead
