@@ -15,6 +15,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.errors import (
     AlreadyExists,
+    BadRequest,
     InvalidParameterValue,
     InvalidState,
     NotFound,
@@ -157,7 +158,8 @@ many = [
     )
     for i in range(130)
 ]
-big = w.jobs.create(name="sdk-check-many-tasks", tasks=many)
+params = [jobs.JobParameterDefinition(name=f"p{i:03}", default=str(i)) for i in range(105)]
+big = w.jobs.create(name="sdk-check-many-tasks", tasks=many, parameters=params)
 fetched = w.jobs.get(big.job_id)
 check(
     "jobs.get follows next_page_token through 130 tasks",
@@ -166,6 +168,10 @@ check(
 )
 listed = [j for j in w.jobs.list(expand_tasks=True, name="sdk-check-many-tasks")]
 check("jobs.list(expand_tasks=True) fills a job with more tasks", len(listed[0].settings.tasks) == 130, listed)
+check("jobs.get pages job parameters too", [p.name for p in fetched.settings.parameters] == [p.name for p in params])
+big_run = w.jobs.run_now(big.job_id).result()
+check("run_now(...).result() of 130 tasks pages runs/get", len(big_run.tasks) == 130, len(big_run.tasks or []))
+check("every task run succeeded", {t.state.result_state for t in big_run.tasks} == {jobs.RunResultState.SUCCESS})
 w.jobs.update(big.job_id, new_settings=jobs.JobSettings(max_concurrent_runs=3))
 check("jobs.update", w.jobs.get(big.job_id).settings.max_concurrent_runs == 3)
 w.jobs.delete(big.job_id)
@@ -221,7 +227,7 @@ check("a raising command ends in an error result", res.results.result_type == Re
 w.command_execution.destroy(cluster_id=SHARED, context_id=ctx.id)
 expect_raises(
     "destroyed context is gone",
-    Exception,
+    InvalidParameterValue,
     lambda: w.command_execution.context_status(cluster_id=SHARED, context_id=ctx.id),
 )
 expect_raises(
@@ -271,8 +277,8 @@ with w.workspace.download(f"{home}/sdk-check/up.py") as f:
 recursive = {o.path for o in w.workspace.list(f"{home}/sdk-check", recursive=True)}
 check("workspace.list recursive", f"{home}/sdk-check/nb" in recursive, recursive)
 expect_raises(
-    "deleting a full folder without recursive fails",
-    Exception,
+    "deleting a full folder without recursive is BadRequest",
+    BadRequest,
     lambda: w.workspace.delete(f"{home}/sdk-check"),
 )
 w.workspace.delete(f"{home}/sdk-check", recursive=True)
@@ -411,6 +417,7 @@ for path, key in [
     ("/api/2.2/jobs/list", "page_token="),
     ("/api/2.2/jobs/get", "page_token="),
     ("/api/2.2/jobs/runs/list", "page_token="),
+    ("/api/2.2/jobs/runs/get", "page_token="),
     ("/api/2.0/repos", "next_page_token="),
     ("/api/2.0/pipelines", "page_token="),
     (f"/api/2.0/pipelines/{HEALTHY}/events", "page_token="),
