@@ -184,6 +184,8 @@ check("the new run succeeded", run.state.result_state == jobs.RunResultState.SUC
 out = w.jobs.get_run_output(run.tasks[0].run_id)
 check("jobs.get_run_output", out.metadata.run_id == run.tasks[0].run_id, out)
 runs = list(w.jobs.list_runs(job_id=102, limit=1))
+expanded_runs = list(w.jobs.list_runs(job_id=102, expand_tasks=True, limit=1))
+check("jobs.list_runs(expand_tasks=True)", [len(r.tasks or []) for r in expanded_runs] == [3, 3], expanded_runs)
 check("jobs.list_runs pages", [r.run_id for r in runs] == [1022, 1021], [r.run_id for r in runs])
 failed = w.jobs.get_run(1021)
 check("jobs.get_run of a failed run", failed.state.result_state == jobs.RunResultState.FAILED, failed.state)
@@ -305,12 +307,18 @@ expect_raises("missing DBFS file is NotFound", NotFound, lambda: w.dbfs.get_stat
 w.dbfs.delete("/tmp/sdk-check", recursive=True)
 expect_raises("deleted DBFS folder is gone", NotFound, lambda: w.dbfs.get_status("/tmp/sdk-check"))
 
+every = {f.path for f in w.dbfs.list("/", recursive=True)}
+check("dbfs.list recursive (SDK helper)", "/FileStore/tables/sales.csv" in every, every)
+
 # Files API on volumes.
 VOL = "/Volumes/main/default/landing"
 entries = {(e.path.rstrip("/"), e.is_directory) for e in w.files.list_directory_contents(VOL, page_size=1)}
 check("files.list_directory_contents pages", {(f"{VOL}/readme.txt", False), (f"{VOL}/raw", True)} <= entries, entries)
 readme = w.files.download(f"{VOL}/readme.txt").contents.read()
 check("files.download", readme.startswith(b"Landing zone"), readme)
+expect_raises(
+    "missing volume directory is NotFound", NotFound, lambda: list(w.files.list_directory_contents(f"{VOL}/no"))
+)
 w.files.upload(f"{VOL}/sdk/check.txt", io.BytesIO(b"from the sdk"), overwrite=True)
 check("files.upload then download", w.files.download(f"{VOL}/sdk/check.txt").contents.read() == b"from the sdk")
 meta = w.files.get_metadata(f"{VOL}/sdk/check.txt")
@@ -353,6 +361,8 @@ check("secrets.list_scopes", "test-scope" in scopes, scopes)
 keys = {s.key for s in w.secrets.list_secrets("test-scope")}
 check("secrets.list_secrets", keys == {"db-password", "api-key"}, keys)
 check("secrets.get_secret", base64.b64decode(w.secrets.get_secret("test-scope", "db-password").value) == b"hunter2")
+acls = {a.principal: a.permission.value for a in w.secrets.list_acls("test-scope")}
+check("secrets.list_acls", acls.get("users") == "READ" and acls.get(ME) == "MANAGE", acls)
 w.secrets.create_scope("sdk-check")
 expect_raises(
     "creating a scope twice is ResourceAlreadyExists",
