@@ -4,13 +4,27 @@ Usage: check.py <emulator base URL>   (an emulator started with --seed test --tr
 Exits non-zero on the first failed check. The tokens and ids are the emulator's seed constants.
 """
 
+import base64
+import io
+import json
 import sys
+import urllib.request
 import time
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
-from databricks.sdk.errors import NotFound, PermissionDenied, ResourceDoesNotExist
-from databricks.sdk.service.compute import State
+from databricks.sdk.errors import (
+    AlreadyExists,
+    BadRequest,
+    InvalidParameterValue,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+)
+from databricks.sdk.service import jobs, pipelines, workspace
+from databricks.sdk.service.compute import Language, ResultType, State
 
 DEMO_TOKEN = "dapi-emulator-demo-token"
 ALICE_TOKEN = "dapi-emulator-alice-token"
@@ -19,6 +33,7 @@ SP_CLIENT_SECRET = "emulator-sp-secret"
 SHARED = "0101-000000-shared01"
 REPORT = "0101-000000-report01"
 ML_GPU = "0101-000000-mlgpu001"
+ME = "demo.user@example.com"
 TEST_CLUSTERS = {SHARED, REPORT, ML_GPU, "0101-000000-etlnig01", "0101-000000-adhoc001"}
 
 host = sys.argv[1]
@@ -118,5 +133,306 @@ err = expect_raises("alice cannot delete a shared cluster", PermissionDenied, la
 check("denial names user and level", "alice.nguyen@example.com does not have Manage permissions" in str(err), err)
 alice.clusters.restart(ML_GPU).result()
 check("alice restarts her own cluster", alice.clusters.get(ML_GPU).state == State.RUNNING)
+
+
+# Jobs (API 2.2 through the SDK): paging, task arrays, waiters, run output, errors.
+job_ids = [j.job_id for j in w.jobs.list(limit=1)]
+check("jobs.list pages one job at a time", {101, 102, 103} <= set(job_ids), job_ids)
+check("jobs.list repeats no job", len(job_ids) == len(set(job_ids)), job_ids)
+expanded = {j.job_id: j for j in w.jobs.list(expand_tasks=True, limit=2)}
+check(
+    "jobs.list(expand_tasks=True) carries the tasks",
+    [t.task_key for t in expanded[102].settings.tasks] == ["ingest", "transform", "publish"],
+    expanded.get(102),
+)
+job = w.jobs.get(102)
+check("jobs.get", job.settings.name == "etl-pipeline" and len(job.settings.tasks) == 3, job.settings)
+expect_raises("missing job is ResourceDoesNotExist", ResourceDoesNotExist, lambda: w.jobs.get(999999))
+expect_raises("missing run is ResourceDoesNotExist", ResourceDoesNotExist, lambda: w.jobs.get_run(999999))
+
+many = [
+    jobs.Task(
+        task_key=f"t{i:03}",
+        existing_cluster_id=SHARED,
+        notebook_task=jobs.NotebookTask(notebook_path="/Users/demo.user@example.com/ETL Pipeline"),
+    )
+    for i in range(130)
+]
+params = [jobs.JobParameterDefinition(name=f"p{i:03}", default=str(i)) for i in range(105)]
+big = w.jobs.create(name="sdk-check-many-tasks", tasks=many, parameters=params)
+fetched = w.jobs.get(big.job_id)
+check(
+    "jobs.get follows next_page_token through 130 tasks",
+    [t.task_key for t in fetched.settings.tasks] == [t.task_key for t in many],
+    len(fetched.settings.tasks or []),
+)
+listed = [j for j in w.jobs.list(expand_tasks=True, name="sdk-check-many-tasks")]
+check("jobs.list(expand_tasks=True) fills a job with more tasks", len(listed[0].settings.tasks) == 130, listed)
+check("jobs.get pages job parameters too", [p.name for p in fetched.settings.parameters] == [p.name for p in params])
+big_run = w.jobs.run_now(big.job_id).result()
+check("run_now(...).result() of 130 tasks pages runs/get", len(big_run.tasks) == 130, len(big_run.tasks or []))
+check("every task run succeeded", {t.state.result_state for t in big_run.tasks} == {jobs.RunResultState.SUCCESS})
+w.jobs.update(big.job_id, new_settings=jobs.JobSettings(max_concurrent_runs=3))
+check("jobs.update", w.jobs.get(big.job_id).settings.max_concurrent_runs == 3)
+w.jobs.delete(big.job_id)
+expect_raises("deleted job is gone", ResourceDoesNotExist, lambda: w.jobs.get(big.job_id))
+
+run = w.jobs.run_now(101).result()
+terminated = jobs.RunLifeCycleState.TERMINATED
+check("jobs.run_now(...).result() waits for TERMINATED", run.state.life_cycle_state == terminated, run.state)
+check("the new run succeeded", run.state.result_state == jobs.RunResultState.SUCCESS, run.state)
+out = w.jobs.get_run_output(run.tasks[0].run_id)
+check("jobs.get_run_output", out.metadata.run_id == run.tasks[0].run_id, out)
+runs = list(w.jobs.list_runs(job_id=102, limit=1))
+expanded_runs = list(w.jobs.list_runs(job_id=102, expand_tasks=True, limit=1))
+check("jobs.list_runs(expand_tasks=True)", [len(r.tasks or []) for r in expanded_runs] == [3, 3], expanded_runs)
+check("jobs.list_runs pages", [r.run_id for r in runs] == [1022, 1021], [r.run_id for r in runs])
+failed = w.jobs.get_run(1021)
+check("jobs.get_run of a failed run", failed.state.result_state == jobs.RunResultState.FAILED, failed.state)
+failed_task = next(t for t in failed.tasks if t.task_key == "transform")
+failed_out = w.jobs.get_run_output(failed_task.run_id)
+check("failed task output has an error", bool(failed_out.error), failed_out)
+waiting = w.jobs.run_now(103)
+cancelled = w.jobs.cancel_run_and_wait(waiting.run_id)
+check(
+    "jobs.cancel_run_and_wait",
+    cancelled.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED,
+    cancelled.state,
+)
+submitted = w.jobs.submit(
+    run_name="sdk-check-once",
+    tasks=[
+        jobs.SubmitTask(
+            task_key="once",
+            existing_cluster_id=SHARED,
+            notebook_task=jobs.NotebookTask(notebook_path="/Users/demo.user@example.com/ETL Pipeline"),
+        )
+    ],
+).result()
+check("jobs.submit(...).result()", submitted.state.result_state == jobs.RunResultState.SUCCESS, submitted.state)
+expect_raises(
+    "run_now of an unknown task is InvalidParameterValue",
+    InvalidParameterValue,
+    lambda: w.jobs.run_now(101, only=["x"]),
+)
+
+# Command execution 1.2: contexts and commands with their waiters.
+ctx = w.command_execution.create_and_wait(cluster_id=SHARED, language=Language.PYTHON)
+check("command_execution.create_and_wait", ctx.status.value == "Running" and ctx.id, ctx)
+on_ctx = dict(cluster_id=SHARED, context_id=ctx.id, language=Language.PYTHON)
+res = w.command_execution.execute(**on_ctx, command='print("hi")').result()
+check("execute(...).result() finishes", res.status.value == "Finished" and res.results.data == "hi", res)
+res = w.command_execution.execute_and_wait(**on_ctx, command="1 + 2")
+check("execute_and_wait evaluates", res.results.result_type == ResultType.TEXT and res.results.data == "3", res.results)
+res = w.command_execution.execute_and_wait(**on_ctx, command='raise ValueError("boom")')
+check("a raising command ends in an error result", res.results.result_type == ResultType.ERROR, res.results)
+w.command_execution.destroy(cluster_id=SHARED, context_id=ctx.id)
+expect_raises(
+    "destroyed context is gone",
+    InvalidParameterValue,
+    lambda: w.command_execution.context_status(cluster_id=SHARED, context_id=ctx.id),
+)
+expect_raises(
+    "a context on a terminated cluster is InvalidState",
+    InvalidState,
+    lambda: w.command_execution.create(cluster_id="0101-000000-adhoc001", language=Language.PYTHON),
+)
+
+# Workspace tree.
+home = f"/Users/{ME}"
+paths = {o.path for o in w.workspace.list(home)}
+check("workspace.list", {f"{home}/ETL Pipeline", f"{home}/Daily Report", f"{home}/experiments"} <= paths, paths)
+status = w.workspace.get_status(f"{home}/ETL Pipeline")
+check(
+    "workspace.get_status",
+    status.object_type == workspace.ObjectType.NOTEBOOK and status.object_id == 1000000000000005,
+    status,
+)
+expect_raises("missing workspace object is NotFound", NotFound, lambda: w.workspace.get_status(f"{home}/nope"))
+w.workspace.mkdirs(f"{home}/sdk-check/deep")
+deep = w.workspace.get_status(f"{home}/sdk-check/deep")
+check("workspace.mkdirs", deep.object_type == workspace.ObjectType.DIRECTORY, deep)
+w.workspace.import_(
+    f"{home}/sdk-check/nb",
+    content=base64.b64encode(b"print(1)\n").decode(),
+    format=workspace.ImportFormat.SOURCE,
+    language=workspace.Language.PYTHON,
+)
+exported = base64.b64decode(w.workspace.export(f"{home}/sdk-check/nb", format=workspace.ExportFormat.SOURCE).content)
+check("workspace.import_ then export", b"print(1)" in exported, exported)
+expect_raises(
+    "importing over an object is ResourceAlreadyExists",
+    ResourceAlreadyExists,
+    lambda: w.workspace.import_(
+        f"{home}/sdk-check/nb",
+        content=base64.b64encode(b"x = 1\n").decode(),
+        format=workspace.ImportFormat.SOURCE,
+        language=workspace.Language.PYTHON,
+    ),
+)
+w.workspace.upload(f"{home}/sdk-check/data.txt", io.BytesIO(b"plain file"), format=workspace.ImportFormat.AUTO)
+with w.workspace.download(f"{home}/sdk-check/data.txt") as f:
+    check("workspace.upload then download a file", f.read() == b"plain file")
+w.workspace.upload(f"{home}/sdk-check/up.py", io.BytesIO(b"# Databricks notebook source\nx = 2\n"), overwrite=True)
+with w.workspace.download(f"{home}/sdk-check/up.py") as f:
+    check("workspace.upload then download a notebook", b"x = 2" in f.read())
+recursive = {o.path for o in w.workspace.list(f"{home}/sdk-check", recursive=True)}
+check("workspace.list recursive", f"{home}/sdk-check/nb" in recursive, recursive)
+expect_raises(
+    "deleting a full folder without recursive is BadRequest",
+    BadRequest,
+    lambda: w.workspace.delete(f"{home}/sdk-check"),
+)
+w.workspace.delete(f"{home}/sdk-check", recursive=True)
+expect_raises("deleted folder is gone", NotFound, lambda: w.workspace.get_status(f"{home}/sdk-check"))
+
+# DBFS.
+listed = [f.path for f in w.dbfs.list("/FileStore/tables")]
+check("dbfs.list", "/FileStore/tables/sales.csv" in listed, listed)
+head = base64.b64decode(w.dbfs.read("/FileStore/tables/sales.csv", length=10).data)
+check("dbfs.read", head == b"date,regio", head)
+w.dbfs.put("/tmp/sdk-check/put.txt", contents=base64.b64encode(b"put via sdk").decode(), overwrite=True)
+check("dbfs.put then get_status", w.dbfs.get_status("/tmp/sdk-check/put.txt").file_size == 11)
+expect_raises(
+    "dbfs.put over a file without overwrite is ResourceAlreadyExists",
+    ResourceAlreadyExists,
+    lambda: w.dbfs.put("/tmp/sdk-check/put.txt", contents=base64.b64encode(b"x").decode()),
+)
+payload = bytes(range(256)) * 8192  # 2 MiB: several add-block calls and reads
+w.dbfs.upload("/tmp/sdk-check/big.bin", io.BytesIO(payload), overwrite=True)
+with w.dbfs.download("/tmp/sdk-check/big.bin") as f:
+    got = f.read()
+check("dbfs.upload then download 2 MiB", got == payload, len(got))
+expect_raises("missing DBFS file is NotFound", NotFound, lambda: w.dbfs.get_status("/tmp/nope.txt"))
+w.dbfs.delete("/tmp/sdk-check", recursive=True)
+expect_raises("deleted DBFS folder is gone", NotFound, lambda: w.dbfs.get_status("/tmp/sdk-check"))
+
+every = {f.path for f in w.dbfs.list("/", recursive=True)}
+check("dbfs.list recursive (SDK helper)", "/FileStore/tables/sales.csv" in every, every)
+
+# Files API on volumes.
+VOL = "/Volumes/main/default/landing"
+entries = {(e.path.rstrip("/"), e.is_directory) for e in w.files.list_directory_contents(VOL, page_size=1)}
+check("files.list_directory_contents pages", {(f"{VOL}/readme.txt", False), (f"{VOL}/raw", True)} <= entries, entries)
+readme = w.files.download(f"{VOL}/readme.txt").contents.read()
+check("files.download", readme.startswith(b"Landing zone"), readme)
+expect_raises(
+    "missing volume directory is NotFound", NotFound, lambda: list(w.files.list_directory_contents(f"{VOL}/no"))
+)
+w.files.upload(f"{VOL}/sdk/check.txt", io.BytesIO(b"from the sdk"), overwrite=True)
+check("files.upload then download", w.files.download(f"{VOL}/sdk/check.txt").contents.read() == b"from the sdk")
+meta = w.files.get_metadata(f"{VOL}/sdk/check.txt")
+check("files.get_metadata", meta.content_length == 12, meta)
+expect_raises(
+    "files.upload without overwrite over a file is AlreadyExists",
+    AlreadyExists,
+    lambda: w.files.upload(f"{VOL}/sdk/check.txt", io.BytesIO(b"again"), overwrite=False),
+)
+expect_raises("missing volume file is NotFound", NotFound, lambda: w.files.download(f"{VOL}/nope.txt"))
+w.files.delete(f"{VOL}/sdk/check.txt")
+w.files.delete_directory(f"{VOL}/sdk")
+expect_raises("deleted directory is gone", NotFound, lambda: w.files.get_directory_metadata(f"{VOL}/sdk"))
+
+# Repos: list pages with the query key next_page_token.
+repo = w.repos.get(1000000000000011)
+check("repos.get", repo.path == f"/Repos/{ME}/analytics" and repo.branch == "main", repo)
+made = [
+    w.repos.create(url=f"https://github.com/example/r{i:02}.git", provider="gitHub", path=f"/Repos/{ME}/r{i:02}")
+    for i in range(25)
+]
+repo_ids = [r.id for r in w.repos.list()]
+check("repos.list pages past 20 repos", len(repo_ids) == 26 and len(set(repo_ids)) == 26, len(repo_ids))
+prefixed = [r.path for r in w.repos.list(path_prefix=f"/Repos/{ME}/r0")]
+check("repos.list path_prefix", len(prefixed) == 10, prefixed)
+w.repos.update(made[0].id, branch="dev")
+check("repos.update checks out a branch", w.repos.get(made[0].id).branch == "dev")
+expect_raises(
+    "creating a repo at a taken path is ResourceAlreadyExists",
+    ResourceAlreadyExists,
+    lambda: w.repos.create(url="https://github.com/example/x.git", provider="gitHub", path=f"/Repos/{ME}/r00"),
+)
+for r in made:
+    w.repos.delete(r.id)
+expect_raises("deleted repo is gone", ResourceDoesNotExist, lambda: w.repos.get(made[0].id))
+
+# Secrets.
+scopes = {s.name for s in w.secrets.list_scopes()}
+check("secrets.list_scopes", "test-scope" in scopes, scopes)
+keys = {s.key for s in w.secrets.list_secrets("test-scope")}
+check("secrets.list_secrets", keys == {"db-password", "api-key"}, keys)
+check("secrets.get_secret", base64.b64decode(w.secrets.get_secret("test-scope", "db-password").value) == b"hunter2")
+acls = {a.principal: a.permission.value for a in w.secrets.list_acls("test-scope")}
+check("secrets.list_acls", acls.get("users") == "READ" and acls.get(ME) == "MANAGE", acls)
+w.secrets.create_scope("sdk-check")
+expect_raises(
+    "creating a scope twice is ResourceAlreadyExists",
+    ResourceAlreadyExists,
+    lambda: w.secrets.create_scope("sdk-check"),
+)
+w.secrets.put_secret("sdk-check", "token", string_value="s3cr3t")
+value = base64.b64decode(w.secrets.get_secret("sdk-check", "token").value)
+check("secrets.put_secret then get_secret", value == b"s3cr3t", value)
+expect_raises(
+    "missing secret is ResourceDoesNotExist", ResourceDoesNotExist, lambda: w.secrets.get_secret("sdk-check", "nope")
+)
+expect_raises(
+    "bad secret key is InvalidParameterValue",
+    InvalidParameterValue,
+    lambda: w.secrets.put_secret("sdk-check", "bad key!", string_value="x"),
+)
+w.secrets.delete_scope("sdk-check")
+expect_raises("deleted scope is gone", ResourceDoesNotExist, lambda: w.secrets.list_secrets("sdk-check"))
+
+# Pipelines.
+HEALTHY = "11111111-2222-4333-8444-000000000001"
+FAILING = "11111111-2222-4333-8444-000000000002"
+pipeline_ids = [p.pipeline_id for p in w.pipelines.list_pipelines(max_results=1)]
+check("pipelines.list_pipelines pages", pipeline_ids == [HEALTHY, FAILING], pipeline_ids)
+p = w.pipelines.get(HEALTHY)
+check("pipelines.get", p.name == "sales-etl" and p.state == pipelines.PipelineState.IDLE, p)
+NO_PIPELINE = "00000000-0000-4000-8000-000000000000"
+expect_raises("missing pipeline is ResourceDoesNotExist", ResourceDoesNotExist, lambda: w.pipelines.get(NO_PIPELINE))
+update_id = w.pipelines.start_update(HEALTHY).update_id
+u = w.pipelines.get_update(HEALTHY, update_id).update
+check("pipelines.start_update then get_update", u.state == pipelines.UpdateInfoState.COMPLETED, u)
+expect_raises(
+    "starting an update of a missing pipeline is ResourceDoesNotExist",
+    ResourceDoesNotExist,
+    lambda: w.pipelines.start_update(NO_PIPELINE),
+)
+updates = w.pipelines.list_updates(HEALTHY)
+check("pipelines.list_updates", updates.updates[0].update_id == update_id, updates.updates[0])
+events = list(w.pipelines.list_pipeline_events(HEALTHY, max_results=5))
+check("pipelines.list_pipeline_events pages", len(events) > 5, len(events))
+w.pipelines.start_update(FAILING)
+stopped = w.pipelines.stop_and_wait(FAILING)
+check("pipelines.stop_and_wait", stopped.state == pipelines.PipelineState.IDLE, stopped.state)
+created_p = w.pipelines.create(
+    name="sdk-check-pipeline",
+    libraries=[pipelines.PipelineLibrary(notebook=pipelines.NotebookLibrary(path=f"{home}/ETL Pipeline"))],
+    development=True,
+)
+check("pipelines.create", w.pipelines.get(created_p.pipeline_id).name == "sdk-check-pipeline")
+w.pipelines.update(created_p.pipeline_id, name="sdk-check-renamed", libraries=[], development=True)
+check("pipelines.update", w.pipelines.get(created_p.pipeline_id).name == "sdk-check-renamed")
+w.pipelines.delete(created_p.pipeline_id)
+expect_raises("deleted pipeline is gone", ResourceDoesNotExist, lambda: w.pipelines.get(created_p.pipeline_id))
+
+
+# The SDK's own pagination loops asked for follow-up pages (the emulator records every request).
+recorded = json.load(urllib.request.urlopen(f"{host}/emulator/requests"))
+recorded = recorded.get("requests", recorded) if isinstance(recorded, dict) else recorded
+followed = {(r["path"], k) for r in recorded for k in ("page_token=", "next_page_token=") if k in r.get("query", "")}
+for path, key in [
+    ("/api/2.2/jobs/list", "page_token="),
+    ("/api/2.2/jobs/get", "page_token="),
+    ("/api/2.2/jobs/runs/list", "page_token="),
+    ("/api/2.2/jobs/runs/get", "page_token="),
+    ("/api/2.0/repos", "next_page_token="),
+    ("/api/2.0/pipelines", "page_token="),
+    (f"/api/2.0/pipelines/{HEALTHY}/events", "page_token="),
+    (f"/api/2.0/fs/directories{VOL}", "page_token="),
+]:
+    check(f"the SDK followed {key}... on {path}", (path, key) in followed, sorted(followed))
 
 print(f"all {passed} checks passed in {time.time() - started:.1f}s")

@@ -96,7 +96,9 @@
 //!
 //! `tests/emulator/sdk_check/run.sh <path to databricks-emulator binary>` runs the Python
 //! `databricks-sdk` (0.156.0, in a venv it creates) against a fresh emulator: PAT, OAuth M2M,
-//! SCIM, cluster waiters and paging, error classes and permissions. Not part of `cargo test`.
+//! SCIM, permissions, and every non-SQL family through `WorkspaceClient` (clusters, jobs, command
+//! execution, workspace, DBFS, Files, repos, secrets, pipelines): the SDK's own paging loops,
+//! waiters, upload/download helpers and error classes. Not part of `cargo test`.
 
 #![warn(missing_docs)]
 
