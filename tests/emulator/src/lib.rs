@@ -65,6 +65,8 @@ mod net;
 mod pagination;
 mod recording;
 mod server;
+mod sql;
+mod unity;
 mod workspace;
 
 use std::{
@@ -151,6 +153,17 @@ impl Emulator {
     /// The current state of a cluster (`"RUNNING"`, ...), or `None` if there is no such cluster.
     pub fn cluster_state(&self, cluster_id: &str) -> Option<String> {
         clusters::state_of(&self.state, cluster_id)
+    }
+
+    /// The state of a SQL warehouse (`"RUNNING"`, ...), or `None` if there is no such warehouse.
+    pub fn warehouse_state(&self, warehouse_id: &str) -> Option<String> {
+        sql::warehouse_state(&self.state, warehouse_id)
+    }
+
+    /// Sets how many rows each chunk of a statement result holds, for statements submitted from
+    /// now on (default 1000), so tests can fetch multi-chunk results without big tables.
+    pub fn set_sql_chunk_rows(&self, rows: usize) {
+        self.state.workspace().sql.chunk_rows = rows.max(1);
     }
 
     /// Stops accepting connections, lets open requests finish (briefly), and waits for the server.

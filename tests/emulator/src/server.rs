@@ -26,6 +26,7 @@ use crate::{
     faults::FaultKind,
     net::{Connection, DroppableListener},
     recording::RecordedRequest,
+    sql, unity,
     workspace::AppState,
 };
 
@@ -37,6 +38,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api/2.0/clusters", clusters::router(ApiVersion::V2_0))
         .nest("/api/2.1/clusters", clusters::router(ApiVersion::V2_1))
+        .nest("/api/2.1/unity-catalog", unity::router())
+        .nest("/api/2.0/sql/warehouses", sql::warehouses_router())
+        .nest("/api/2.0/sql/statements", sql::statements_router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

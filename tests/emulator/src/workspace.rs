@@ -14,6 +14,8 @@ use crate::{
     faults::FaultQueue,
     lock,
     recording::Recorder,
+    sql::{self, Sql},
+    unity::{self, Unity},
 };
 
 /// The identity requests act as. One user for now; a real identity model will key off the token.
@@ -25,13 +27,21 @@ pub(crate) struct Workspace {
     /// The user every request acts as (creator of new clusters, `user` in events).
     pub current_user: String,
     pub clusters: Clusters,
+    /// Unity Catalog metadata and the SQLite database holding its tables' rows.
+    pub unity: Unity,
+    /// SQL warehouses and statements.
+    pub sql: Sql,
 }
 
 impl Workspace {
     fn seeded(seed: Seed, clock: &Clock) -> Self {
         let mut clusters = Clusters::default();
         clusters::seed::populate(&mut clusters, seed, clock.now_ms());
-        Workspace { current_user: DEFAULT_USER.to_owned(), clusters }
+        let mut unity = Unity::default();
+        unity::seed::populate(&mut unity, seed, clock.now_ms());
+        let mut sql = Sql::default();
+        sql::seed::populate(&mut sql, seed, clock.now_ms());
+        Workspace { current_user: DEFAULT_USER.to_owned(), clusters, unity, sql }
     }
 }
 
