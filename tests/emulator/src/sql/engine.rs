@@ -49,7 +49,9 @@ impl SqlError {
     fn schema_not_found(name: &str) -> Self {
         Self::new(
             "SCHEMA_NOT_FOUND",
-            &format!("The schema `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog."),
+            &format!(
+                "The schema `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog."
+            ),
             "42704",
         )
     }
@@ -87,8 +89,12 @@ impl SqlError {
         if let Some(t) = text.strip_prefix("no such table: ") {
             return Self::table_not_found(&[t.to_owned()]);
         }
-        if let Some(near) = text.strip_prefix("near ").and_then(|r| r.strip_suffix(": syntax error")) {
-            return Self::new("PARSE_SYNTAX_ERROR", &format!("Syntax error at or near {near}."), "42601");
+        if let Some((near, _)) = text.strip_prefix("near ").and_then(|r| r.split_once(": syntax error")) {
+            let near = near.trim_matches('"');
+            return Self::new("PARSE_SYNTAX_ERROR", &format!("Syntax error at or near '{near}'."), "42601");
+        }
+        if text.starts_with("incomplete input") {
+            return Self::new("PARSE_SYNTAX_ERROR", "Syntax error at or near end of input.", "42601");
         }
         Self::new("SQL_ERROR", &text, "42000")
     }
@@ -135,7 +141,8 @@ pub(crate) fn execute(uc: &mut Unity, sql: &str, ctx: &Context, params: &[Param]
     let Some(first) = sig.first() else {
         return Err(SqlError::syntax("empty statement"));
     };
-    let word = |i: usize| sig.get(i).and_then(|t| if let Tok::Word(w) = t { Some(w.to_ascii_uppercase()) } else { None });
+    let word =
+        |i: usize| sig.get(i).and_then(|t| if let Tok::Word(w) = t { Some(w.to_ascii_uppercase()) } else { None });
     match first {
         t if t.is("SHOW") => show(uc, &sig, ctx),
         t if t.is("DESCRIBE") || t.is("DESC") => describe(uc, &sig, ctx),
@@ -335,7 +342,9 @@ fn create(uc: &mut Unity, toks: &[Tok], sig: &[Tok], ctx: &Context, params: &[Pa
         i += 3;
     }
     let (parts, next) = name_at(sig, i).ok_or_else(|| SqlError::syntax(&format!("CREATE {kind} needs a name")))?;
-    let comment = sig.windows(2).find(|w| w[0].is("COMMENT")).and_then(|w| match &w[1] {
+    // The object's own COMMENT comes after a column list, whose columns may have comments too.
+    let own_clauses = if sig.get(next).is_some_and(|t| t.is_sym("(")) { matching_paren(sig, next) + 1 } else { next };
+    let comment = sig[own_clauses.min(sig.len())..].windows(2).find(|w| w[0].is("COMMENT")).and_then(|w| match &w[1] {
         Tok::Str(s) => Some(s.clone()),
         _ => None,
     });
@@ -387,7 +396,12 @@ fn create(uc: &mut Unity, toks: &[Tok], sig: &[Tok], ctx: &Context, params: &[Pa
                     let columns: Vec<Column> = probe
                         .columns
                         .iter()
-                        .map(|(name, ty)| Column { name: name.clone(), type_text: ty.text.clone(), nullable: true, comment: None })
+                        .map(|(name, ty)| Column {
+                            name: name.clone(),
+                            type_text: ty.text.clone(),
+                            nullable: true,
+                            comment: None,
+                        })
                         .collect();
                     let ddl = if kind == "VIEW" {
                         format!("CREATE VIEW {target} AS {rewritten}")
@@ -402,7 +416,10 @@ fn create(uc: &mut Unity, toks: &[Tok], sig: &[Tok], ctx: &Context, params: &[Pa
                     let view_definition = (kind == "VIEW").then_some(query_text);
                     done(uc.create_table(Table { columns, view_definition, ..table }, &ddl))?;
                     if kind == "TABLE" {
-                        let mut stmt = uc.db.prepare(&format!("INSERT INTO {target} {rewritten}")).map_err(|e| SqlError::from_sqlite(&e))?;
+                        let mut stmt = uc
+                            .db
+                            .prepare(&format!("INSERT INTO {target} {rewritten}"))
+                            .map_err(|e| SqlError::from_sqlite(&e))?;
                         bind(&mut stmt, params)?;
                         stmt.raw_execute().map_err(|e| SqlError::from_sqlite(&e))?;
                     }
@@ -426,6 +443,22 @@ fn create(uc: &mut Unity, toks: &[Tok], sig: &[Tok], ctx: &Context, params: &[Pa
         }
         _ => Err(SqlError::syntax(&format!("unsupported CREATE {kind}"))),
     }
+}
+
+/// The index of the `)` closing the `(` at `sig[open]` (or the end).
+fn matching_paren(sig: &[Tok], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, t) in sig.iter().enumerate().skip(open) {
+        if t.is_sym("(") {
+            depth += 1;
+        } else if t.is_sym(")") {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                return i;
+            }
+        }
+    }
+    sig.len()
 }
 
 /// The tokens after the `n`-th significant token (0-based), whitespace included.
@@ -499,14 +532,51 @@ fn column_defs(sig: &[Tok], i: usize) -> SqlResult<Vec<Column>> {
 const TABLE_POSITION: &[&str] = &["FROM", "JOIN", "INTO", "UPDATE", "TABLE"];
 /// Keywords that end a `FROM` list.
 const END_OF_FROM: &[&str] = &[
-    "WHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "ON", "USING", "SET", "VALUES", "SELECT", "UNION", "WINDOW",
-    "EXCEPT", "INTERSECT", "QUALIFY", "OFFSET",
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "HAVING",
+    "ON",
+    "USING",
+    "SET",
+    "VALUES",
+    "SELECT",
+    "UNION",
+    "WINDOW",
+    "EXCEPT",
+    "INTERSECT",
+    "QUALIFY",
+    "OFFSET",
 ];
 /// Words after a table name that are not its alias.
 const NOT_ALIAS: &[&str] = &[
-    "WHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "FULL", "CROSS",
-    "NATURAL", "ON", "USING", "UNION", "EXCEPT", "INTERSECT", "WINDOW", "SET", "VALUES", "SELECT", "RETURNING",
-    "QUALIFY", "OFFSET", "DEFAULT",
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "HAVING",
+    "JOIN",
+    "LEFT",
+    "RIGHT",
+    "INNER",
+    "OUTER",
+    "FULL",
+    "CROSS",
+    "NATURAL",
+    "ON",
+    "USING",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+    "WINDOW",
+    "SET",
+    "VALUES",
+    "SELECT",
+    "RETURNING",
+    "QUALIFY",
+    "OFFSET",
+    "DEFAULT",
 ];
 
 /// Rewrites table names for SQLite. `verb` is the statement's first keyword (DELETE tables take no alias).
@@ -557,9 +627,12 @@ fn rewrite(uc: &Unity, toks: &[Tok], ctx: &Context, verb: &str) -> SqlResult<Str
                     out.push_str(&sqlite_name(&c, &s, &t));
                     let next = sig.get(k + len).map(|(_, t)| *t);
                     let has_alias = next.is_some_and(|n| {
-                        n.is("AS") || matches!(n, Tok::Quoted(_)) || matches!(n, Tok::Word(w) if !NOT_ALIAS.iter().any(|k| w.eq_ignore_ascii_case(k)))
+                        n.is("AS")
+                            || matches!(n, Tok::Quoted(_))
+                            || matches!(n, Tok::Word(w) if !NOT_ALIAS.iter().any(|k| w.eq_ignore_ascii_case(k)))
                     });
-                    let aliasable = prev.is_some_and(|p| p.is("FROM") || p.is("JOIN") || p.is_sym(",")) && verb != "DELETE";
+                    let aliasable =
+                        prev.is_some_and(|p| p.is("FROM") || p.is("JOIN") || p.is_sym(",")) && verb != "DELETE";
                     if aliasable && !has_alias {
                         out.push_str(&format!(" AS {}", quote_ident(&t)));
                     }
@@ -588,14 +661,20 @@ fn rewrite(uc: &Unity, toks: &[Tok], ctx: &Context, verb: &str) -> SqlResult<Str
 fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[Param]) -> SqlResult<()> {
     for i in 1..=stmt.parameter_count() {
         let Some(marker) = stmt.parameter_name(i).map(str::to_owned) else {
-            return Err(SqlError::new("UNBOUND_SQL_PARAMETER", "Positional parameters are not supported; use :name.", "42P02"));
+            return Err(SqlError::new(
+                "UNBOUND_SQL_PARAMETER",
+                "Positional parameters are not supported; use :name.",
+                "42P02",
+            ));
         };
         let name = marker.trim_start_matches([':', '@', '$']);
         let param = params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).ok_or_else(|| {
             SqlError::new("UNBOUND_SQL_PARAMETER", &format!("Found the unbound parameter: {name}."), "42P02")
         })?;
         let ty = param.type_.as_deref().map(str::to_ascii_uppercase).unwrap_or_else(|| "STRING".into());
-        let bad = || SqlError::new("INVALID_PARAMETER_MARKER_VALUE", &format!("Parameter {name} is not a valid {ty}."), "22023");
+        let bad = || {
+            SqlError::new("INVALID_PARAMETER_MARKER_VALUE", &format!("Parameter {name} is not a valid {ty}."), "22023")
+        };
         let value: Box<dyn ToSql> = match (&param.value, ty.split('(').next().unwrap_or_default()) {
             (None, _) => Box::new(rusqlite::types::Null),
             (Some(v), "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "LONG") => {
@@ -627,7 +706,10 @@ fn run(uc: &mut Unity, toks: &[Tok], ctx: &Context, params: &[Param], verb: &str
     let count = Some(changed.to_string());
     Ok(match verb {
         "INSERT" => Outcome {
-            columns: vec![("num_affected_rows".into(), DbType::bigint()), ("num_inserted_rows".into(), DbType::bigint())],
+            columns: vec![
+                ("num_affected_rows".into(), DbType::bigint()),
+                ("num_inserted_rows".into(), DbType::bigint()),
+            ],
             rows: vec![vec![count.clone(), count]],
         },
         "UPDATE" | "DELETE" | "MERGE" => {

@@ -81,7 +81,10 @@ pub(crate) fn tokenize(sql: &str) -> Result<Vec<Tok>, SqlError> {
             toks.push(Tok::Space(" ".into()));
         } else if c == '\'' || c == '"' || c == '`' {
             let (text, end) = quoted(&chars, i, c).ok_or_else(|| {
-                SqlError::syntax(&format!("Unclosed {} starting at position {i}", if c == '`' { "identifier" } else { "string" }))
+                SqlError::syntax(&format!(
+                    "Unclosed {} starting at position {i}",
+                    if c == '`' { "identifier" } else { "string" }
+                ))
             })?;
             toks.push(if c == '`' { Tok::Quoted(text) } else { Tok::Str(text) });
             i = end;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Sql,
-    warehouses::{WhState, Warehouse},
+    warehouses::{Warehouse, WhState},
 };
 use crate::config::Seed;
 

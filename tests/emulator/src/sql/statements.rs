@@ -103,7 +103,8 @@ fn advance(sql: &mut Sql, uc: &mut Unity, id: &str, at: Moment) {
                 match w.running_at() {
                     Some(t) if t <= at.now => {
                         st.state = StmtState::Running;
-                        st.running_since = Some(t);
+                        // Running begins when both the statement and its warehouse are there.
+                        st.running_since = Some(t.max(st.context.now));
                     }
                     _ => return,
                 }
@@ -255,7 +256,12 @@ fn wait_timeout(value: Option<&str>) -> ApiResult<Duration> {
 
 fn positive(value: Option<i64>, field: &str) -> ApiResult<Option<usize>> {
     value
-        .map(|n| usize::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid_parameter(format!("{field} must be positive"))))
+        .map(|n| {
+            usize::try_from(n)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ApiError::invalid_parameter(format!("{field} must be positive")))
+        })
         .transpose()
 }
 
@@ -263,12 +269,17 @@ type App = State<Arc<AppState>>;
 
 pub(super) async fn execute(State(app): App, ApiJson(body): ApiJson<ExecuteBody>) -> ApiResult<Json<Value>> {
     let text = body.statement.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::missing_field("statement"))?;
-    let warehouse_id = body.warehouse_id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::missing_field("warehouse_id"))?;
+    let warehouse_id =
+        body.warehouse_id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::missing_field("warehouse_id"))?;
     let wait = wait_timeout(body.wait_timeout.as_deref())?;
     let cancel_on_timeout = match body.on_wait_timeout.as_deref().unwrap_or("CONTINUE") {
         "CONTINUE" => false,
         "CANCEL" => true,
-        other => return Err(ApiError::invalid_parameter(format!("Invalid on_wait_timeout '{other}': expected CONTINUE or CANCEL"))),
+        other => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid on_wait_timeout '{other}': expected CONTINUE or CANCEL"
+            )));
+        }
     };
     match body.disposition.as_deref().unwrap_or("INLINE") {
         "INLINE" => {}

@@ -156,7 +156,13 @@ fn spec_from(mut body: Map<String, Value>, base: Option<&Map<String, Value>>) ->
             CLUSTER_SIZES.join(", ")
         )));
     }
-    let num = |k: &str| spec.get(k).map(|v| v.as_u64().ok_or_else(|| ApiError::invalid_parameter(format!("{k} must be a non-negative integer")))).transpose();
+    let num = |k: &str| {
+        spec.get(k)
+            .map(|v| {
+                v.as_u64().ok_or_else(|| ApiError::invalid_parameter(format!("{k} must be a non-negative integer")))
+            })
+            .transpose()
+    };
     let (min, max) = (num("min_num_clusters")?.unwrap_or(1), num("max_num_clusters")?.unwrap_or(1));
     if min < 1 || max < min || max > 40 {
         return Err(ApiError::invalid_parameter(format!(
@@ -170,7 +176,10 @@ fn spec_from(mut body: Map<String, Value>, base: Option<&Map<String, Value>>) ->
     match spec.get("warehouse_type").and_then(Value::as_str) {
         Some("CLASSIC" | "PRO") => {}
         other => {
-            return Err(ApiError::invalid_parameter(format!("Invalid warehouse_type: {}", other.unwrap_or("(not a string)"))));
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid warehouse_type: {}",
+                other.unwrap_or("(not a string)")
+            )));
         }
     }
     if spec.get("enable_serverless_compute").and_then(Value::as_bool) == Some(true)
@@ -197,7 +206,14 @@ impl Warehouses {
     /// A new warehouse, starting; returns its id.
     pub fn create(&mut self, spec: Map<String, Value>, creator: &str, at: Moment) -> String {
         let id = stable_uuid(&format!("warehouse:{}:{}", self.by_id.len(), at.now)).replace('-', "")[..16].to_owned();
-        let mut w = Warehouse { id: id.clone(), spec, creator_name: creator.to_owned(), state: WhState::Stopped, since: at.now, next: None };
+        let mut w = Warehouse {
+            id: id.clone(),
+            spec,
+            creator_name: creator.to_owned(),
+            state: WhState::Stopped,
+            since: at.now,
+            next: None,
+        };
         w.start(at);
         self.by_id.insert(id.clone(), w);
         id

@@ -34,7 +34,8 @@ fn done() -> ApiResult<Json<Value>> {
     Ok(Json(json!({})))
 }
 
-/// One page of `items` under `key`, with `next_page_token` only when more follow.
+/// One page of `items` under `key` (`{}` when there are none), with `next_page_token` only when
+/// more follow.
 fn paged(items: Vec<Value>, key: &str, params: &Params) -> ApiResult<Json<Value>> {
     let size = match params.parse::<i64>("max_results")? {
         None | Some(0) => DEFAULT_PAGE_SIZE,
@@ -46,7 +47,9 @@ fn paged(items: Vec<Value>, key: &str, params: &Params) -> ApiResult<Json<Value>
     let offset = decode_token(params.get("page_token").unwrap_or_default())?;
     let page = page(items, offset, size);
     let mut out = Map::new();
-    out.insert(key.into(), Value::Array(page.items));
+    if !page.items.is_empty() {
+        out.insert(key.into(), Value::Array(page.items));
+    }
     if let Some(token) = page.next_page_token {
         out.insert("next_page_token".into(), json!(token));
     }
@@ -93,12 +96,22 @@ pub(super) async fn create_catalog(State(app): App, ApiJson(body): ApiJson<Creat
     let ws = &mut *ws;
     let catalog = ws.unity.create_catalog(&name, body.comment, &ws.current_user, now)?.clone();
     // The service gives every new catalog `default` and `information_schema`.
-    ws.unity.create_schema(&catalog.name, "default", Some("Default schema (auto-created)".into()), &ws.current_user, now)?;
+    ws.unity.create_schema(
+        &catalog.name,
+        "default",
+        Some("Default schema (auto-created)".into()),
+        &ws.current_user,
+        now,
+    )?;
     ws.unity.create_schema(&catalog.name, "information_schema", None, "System user", now)?;
     Ok(Json(render::catalog(&ws.unity, &catalog)))
 }
 
-pub(super) async fn delete_catalog(State(app): App, Path(name): Path<String>, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_catalog(
+    State(app): App,
+    Path(name): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let force = flag(&params, "force")?;
     app.workspace().unity.delete_catalog(&name, force)?;
     done()

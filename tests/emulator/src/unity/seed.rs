@@ -37,7 +37,13 @@ pub(crate) fn populate(uc: &mut Unity, seed: Seed, now: u64) {
 fn catalog(uc: &mut Unity, name: &str, comment: &str, owner: &str, at: u64) {
     let _ = uc.create_catalog(name, Some(comment.into()), owner, at);
     let _ = uc.create_schema(name, "default", Some("Default schema (auto-created)".into()), owner, at);
-    let _ = uc.create_schema(name, "information_schema", Some("Information schema (auto-created)".into()), "System user", at);
+    let _ = uc.create_schema(
+        name,
+        "information_schema",
+        Some("Information schema (auto-created)".into()),
+        "System user",
+        at,
+    );
 }
 
 fn schema(uc: &mut Unity, catalog: &str, name: &str, comment: &str, owner: &str, at: u64) {
@@ -101,15 +107,34 @@ fn demo(uc: &mut Unity, created: u64) {
     run(uc, "samples", &trips_ddl("samples.nyctaxi.trips", 300), created);
     let regions = ["AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"];
     let nations = [
-        ("ALGERIA", 0), ("ARGENTINA", 1), ("BRAZIL", 1), ("CANADA", 1), ("EGYPT", 4), ("ETHIOPIA", 0),
-        ("FRANCE", 3), ("GERMANY", 3), ("INDIA", 2), ("INDONESIA", 2), ("IRAN", 4), ("IRAQ", 4), ("JAPAN", 2),
-        ("JORDAN", 4), ("KENYA", 0), ("MOROCCO", 0), ("MOZAMBIQUE", 0), ("PERU", 1), ("CHINA", 2),
-        ("ROMANIA", 3), ("SAUDI ARABIA", 4), ("VIETNAM", 2), ("RUSSIA", 3), ("UNITED KINGDOM", 3),
+        ("ALGERIA", 0),
+        ("ARGENTINA", 1),
+        ("BRAZIL", 1),
+        ("CANADA", 1),
+        ("EGYPT", 4),
+        ("ETHIOPIA", 0),
+        ("FRANCE", 3),
+        ("GERMANY", 3),
+        ("INDIA", 2),
+        ("INDONESIA", 2),
+        ("IRAN", 4),
+        ("IRAQ", 4),
+        ("JAPAN", 2),
+        ("JORDAN", 4),
+        ("KENYA", 0),
+        ("MOROCCO", 0),
+        ("MOZAMBIQUE", 0),
+        ("PERU", 1),
+        ("CHINA", 2),
+        ("ROMANIA", 3),
+        ("SAUDI ARABIA", 4),
+        ("VIETNAM", 2),
+        ("RUSSIA", 3),
+        ("UNITED KINGDOM", 3),
         ("UNITED STATES", 1),
     ];
     let region_rows: Vec<String> = regions.iter().enumerate().map(|(i, r)| format!("({i}, '{r}')")).collect();
-    let nation_rows: Vec<String> =
-        nations.iter().enumerate().map(|(i, (n, r))| format!("({i}, '{n}', {r})")).collect();
+    let nation_rows: Vec<String> = nations.iter().enumerate().map(|(i, (n, r))| format!("({i}, '{n}', {r})")).collect();
     let segments = ["AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY"];
     let customer_rows: Vec<String> = (1..=60u32)
         .map(|i| {

@@ -193,12 +193,16 @@ impl Unity {
 
     pub fn table(&self, catalog: &str, schema: &str, name: &str) -> Result<&Table, ApiError> {
         self.schema(catalog, schema)?;
-        self.tables.get(&key3(catalog, schema, name)).ok_or_else(|| table_not_found(&format!("{catalog}.{schema}.{name}")))
+        self.tables
+            .get(&key3(catalog, schema, name))
+            .ok_or_else(|| table_not_found(&format!("{catalog}.{schema}.{name}")))
     }
 
     pub fn volume(&self, catalog: &str, schema: &str, name: &str) -> Result<&Volume, ApiError> {
         self.schema(catalog, schema)?;
-        self.volumes.get(&key3(catalog, schema, name)).ok_or_else(|| not_found("Volume", &format!("{catalog}.{schema}.{name}")))
+        self.volumes
+            .get(&key3(catalog, schema, name))
+            .ok_or_else(|| not_found("Volume", &format!("{catalog}.{schema}.{name}")))
     }
 
     pub fn function(&self, catalog: &str, schema: &str, name: &str) -> Result<&Function, ApiError> {
@@ -208,7 +212,13 @@ impl Unity {
             .ok_or_else(|| not_found("Routine or Model", &format!("{catalog}.{schema}.{name}")))
     }
 
-    pub fn create_catalog(&mut self, name: &str, comment: Option<String>, user: &str, now: u64) -> Result<&Catalog, ApiError> {
+    pub fn create_catalog(
+        &mut self,
+        name: &str,
+        comment: Option<String>,
+        user: &str,
+        now: u64,
+    ) -> Result<&Catalog, ApiError> {
         let name = valid_name(name)?;
         if self.catalogs.contains_key(&name) {
             return Err(already_exists("CATALOG_ALREADY_EXISTS", "Catalog", &name));
@@ -221,13 +231,14 @@ impl Unity {
     /// emptiness, as on the service.
     pub fn delete_catalog(&mut self, name: &str, force: bool) -> Result<(), ApiError> {
         let name = self.catalog(name)?.name.clone();
-        let schemas: Vec<String> =
-            self.schemas.keys().filter(|(c, _)| *c == name).map(|(_, s)| s.clone()).collect();
+        let schemas: Vec<String> = self.schemas.keys().filter(|(c, _)| *c == name).map(|(_, s)| s.clone()).collect();
         if !force && schemas.iter().any(|s| s != "default" && s != "information_schema") {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "CATALOG_NOT_EMPTY",
-                format!("Cannot delete catalog '{name}' because it is not empty. Use force=true (or CASCADE) to drop it."),
+                format!(
+                    "Cannot delete catalog '{name}' because it is not empty. Use force=true (or CASCADE) to drop it."
+                ),
             ));
         }
         for schema in schemas {
@@ -260,14 +271,14 @@ impl Unity {
         let (catalog, name) = (schema.catalog.clone(), schema.name.clone());
         let in_schema = |k: &Key3| k.0 == catalog && k.1 == name;
         let tables: Vec<Key3> = self.tables.keys().filter(|k| in_schema(k)).cloned().collect();
-        let busy = !tables.is_empty()
-            || self.volumes.keys().any(in_schema)
-            || self.functions.keys().any(in_schema);
+        let busy = !tables.is_empty() || self.volumes.keys().any(in_schema) || self.functions.keys().any(in_schema);
         if busy && !force {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "SCHEMA_NOT_EMPTY",
-                format!("Cannot delete schema '{catalog}.{name}' because it is not empty. Use force=true (or CASCADE) to drop it."),
+                format!(
+                    "Cannot delete schema '{catalog}.{name}' because it is not empty. Use force=true (or CASCADE) to drop it."
+                ),
             ));
         }
         for (c, s, t) in tables {
@@ -322,7 +333,9 @@ pub(crate) fn key3(c: &str, s: &str, t: &str) -> Key3 {
 /// A new object's name: lower-cased; letters, digits and underscores only, as the emulator can store
 /// any of those safely in a quoted SQLite name.
 pub(crate) fn valid_name(name: &str) -> Result<String, ApiError> {
-    let ok = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !ok {
         return Err(ApiError::invalid_parameter(format!(
             "Invalid name '{name}': names must be non-empty and use only letters, digits, '_' and '-'."

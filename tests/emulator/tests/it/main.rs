@@ -9,3 +9,5 @@ mod events;
 mod faults;
 mod lifecycle;
 mod list;
+mod sql;
+mod unity;
