@@ -10,9 +10,12 @@ use std::collections::BTreeSet;
 
 use rusqlite::{ToSql, types::ValueRef};
 
-use super::lexer::{Tok, quote_ident, tokenize};
+use super::{
+    functions,
+    lexer::{Tok, quote_ident, tokenize},
+};
 use crate::unity::{
-    store::{Column, Meta, Table, Unity, key3, sqlite_name},
+    store::{Column, Meta, Table, Unity, key3, sqlite_name, wildcard},
     types::DbType,
 };
 
@@ -129,7 +132,8 @@ type SqlResult<T> = Result<T, SqlError>;
 
 /// Runs one statement.
 pub(crate) fn execute(uc: &mut Unity, sql: &str, ctx: &Context, params: &[Param]) -> SqlResult<Outcome> {
-    let mut toks = tokenize(sql)?;
+    functions::register(&uc.db, ctx).map_err(|e| SqlError::from_sqlite(&e))?;
+    let mut toks = functions::rewrite_keywords(tokenize(sql)?);
     // One statement per request; a trailing `;` is fine.
     while toks.last().is_some_and(|t| matches!(t, Tok::Space(_)) || t.is_sym(";")) {
         toks.pop();
@@ -192,14 +196,7 @@ fn strings(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> Outcome {
 
 /// Spark's `LIKE` for `SHOW`: `*` matches anything, `|` separates alternatives, case-insensitive.
 fn show_like(pattern: &str, name: &str) -> bool {
-    fn glob(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'*', rest)) => (0..=n.len()).any(|k| glob(rest, &n[k..])),
-            Some((c, rest)) => n.split_first().is_some_and(|(d, nr)| c.eq_ignore_ascii_case(d) && glob(rest, nr)),
-        }
-    }
-    pattern.split('|').any(|alt| glob(alt.trim().as_bytes(), name.as_bytes()))
+    pattern.split('|').any(|alt| wildcard(alt.trim(), name, b"*", None))
 }
 
 fn like_filter(sig: &[Tok], i: usize) -> Option<String> {
@@ -825,6 +822,17 @@ mod tests {
         assert_eq!(uc.tables[&key3("main", "default", "copy")].columns[0].type_text, "bigint");
         let show = sql(&mut uc, &ctx, "SHOW TABLES IN main.default LIKE 'c*'");
         assert_eq!(show.rows, vec![vec![Some("default".into()), Some("copy".into()), Some("false".into())]]);
+    }
+
+    #[test]
+    fn databricks_functions_are_available() {
+        let (mut uc, ctx) = setup();
+        let out =
+            sql(&mut uc, &ctx, "SELECT current_user(), current_catalog(), year('2024-03-05'), quarter('2024-08-01')");
+        assert_eq!(out.rows[0], vec![Some("u".into()), Some("main".into()), Some("2024".into()), Some("3".into())]);
+        let now = sql(&mut uc, &ctx, "SELECT current_timestamp(), current_date");
+        assert_eq!(now.rows[0][0].as_deref().map(str::len), Some(24));
+        assert_eq!(now.rows[0][1].as_deref().map(str::len), Some(10));
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! Modules:
 //! - `lexer`: Databricks SQL text to tokens and back as SQLite text.
 //! - `engine`: runs one statement (catalog commands here, queries and DML in SQLite).
+//! - `functions`: Databricks functions SQLite lacks (`current_user()`, `year()`, ...).
 //! - `warehouses`: the warehouse state machine and its endpoints.
 //! - `statements`: statement lifecycle, waiting, chunked results.
 //! - `seed`: the warehouses a fresh emulator starts with.
 
 pub(crate) mod engine;
+mod functions;
 mod lexer;
 pub(crate) mod seed;
 mod statements;

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     render,
-    store::{Meta, Volume, split_name},
+    store::{Meta, Volume, split_name, wildcard},
 };
 use crate::{
     error::{ApiError, ApiResult},
@@ -195,15 +195,7 @@ pub(super) async fn delete_table(State(app): App, Path(full_name): Path<String>)
 
 /// SQL `LIKE` (`%`, `_`), case-insensitive; `*` also matches anything, as the service allows.
 fn like(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'%' | b'*', rest)) => (0..=n.len()).any(|k| go(rest, &n[k..])),
-            Some((b'_', rest)) => !n.is_empty() && go(rest, &n[1..]),
-            Some((c, rest)) => n.split_first().is_some_and(|(d, nr)| c.eq_ignore_ascii_case(d) && go(rest, nr)),
-        }
-    }
-    go(pattern.as_bytes(), name.as_bytes())
+    wildcard(pattern, name, b"%*", Some(b'_'))
 }
 
 pub(super) async fn table_summaries(State(app): App, params: Params) -> ApiResult<Json<Value>> {

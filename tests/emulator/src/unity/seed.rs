@@ -270,3 +270,35 @@ fn demo(uc: &mut Unity, created: u64) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_statement_runs() {
+        let mut uc = Unity::default();
+        populate(&mut uc, Seed::Demo, 1_700_000_000_000);
+        let tables: Vec<String> = uc.tables.values().map(|t| t.full_name()).collect();
+        assert_eq!(tables.len(), 10, "{tables:?}");
+        let count = |t: &str| -> i64 {
+            uc.db.query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0)).unwrap_or(-1)
+        };
+        assert_eq!(count("samples.nyctaxi.trips"), 300);
+        assert_eq!(count("finance.gl.journal_entries"), 120);
+        assert_eq!(count("main.default.trips"), 20);
+        assert_eq!(uc.volumes.len(), 2);
+        assert_eq!(uc.functions.len(), 2);
+    }
+
+    #[test]
+    fn the_test_seed_is_one_table() {
+        let mut uc = Unity::default();
+        populate(&mut uc, Seed::Test, 1_700_000_000_000);
+        assert_eq!(uc.catalogs.len(), 1);
+        assert_eq!(uc.tables.len(), 1);
+        let mut empty = Unity::default();
+        populate(&mut empty, Seed::Empty, 0);
+        assert!(empty.catalogs.is_empty());
+    }
+}

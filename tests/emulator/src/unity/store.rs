@@ -326,6 +326,30 @@ impl Unity {
     }
 }
 
+/// Case-insensitive wildcard match: `many` matches any run of characters, `one` any single one.
+/// Greedy with one backtrack point, so it runs in O(pattern × name) whatever the pattern.
+pub(crate) fn wildcard(pattern: &str, name: &str, many: &[u8], one: Option<u8>) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && many.contains(&p[pi]) {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if pi < p.len() && (Some(p[pi]) == one || p[pi].eq_ignore_ascii_case(&n[ni])) {
+            pi += 1;
+            ni += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| many.contains(c))
+}
+
 pub(crate) fn key3(c: &str, s: &str, t: &str) -> Key3 {
     (c.to_ascii_lowercase(), s.to_ascii_lowercase(), t.to_ascii_lowercase())
 }
@@ -347,6 +371,16 @@ pub(crate) fn valid_name(name: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcards_match_without_backtracking_blowups() {
+        assert!(wildcard("tri%", "TRIPS", b"%*", Some(b'_')));
+        assert!(wildcard("t_ips", "trips", b"%*", Some(b'_')));
+        assert!(!wildcard("trip", "trips", b"%*", Some(b'_')));
+        assert!(wildcard("*s", "trips", b"*", None));
+        let long = "a".repeat(255);
+        assert!(!wildcard(&"%a".repeat(40).replace("%a%a%a%a", "%a%a%a%b"), &long, b"%", None));
+    }
 
     #[test]
     fn stable_uuids_are_uuid_shaped_and_distinct() {
