@@ -9,7 +9,9 @@
 //! - `server`: routing and the layers every request passes (record → faults → auth).
 //! - `workspace`: the shared state; one field per API family in `Workspace`.
 //! - One module per API family, each with its handlers, rules, rendering and seed data. So far:
-//!   `clusters` (Clusters API 2.0 and 2.1).
+//!   `clusters` (Clusters API 2.0 and 2.1), `unity` (Unity Catalog catalogs, schemas, tables,
+//!   volumes, functions) and `sql` (SQL warehouses and the Statement Execution API, which runs real
+//!   SQL: every Unity Catalog table is a table in one in-memory SQLite database per emulator).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -47,10 +49,19 @@
 //! | `0101-000000-etlnig01` | etl-nightly | TERMINATED (INACTIVITY) | 4 workers, i3.2xlarge |
 //! | `0101-000000-adhoc001` | adhoc-analysis | TERMINATED (USER_REQUEST) | autoscale 1..4, r5d.xlarge |
 //!
+//! It also holds the Unity Catalog catalog `main` (schemas `default`, `information_schema`) with
+//! the table `main.default.trips` (20 taxi trips), and two SQL warehouses: `5a1f0c0ffee00001`
+//! "Starter Warehouse" (RUNNING) and `5a1f0c0ffee00002` "Reporting Warehouse" (STOPPED; a statement
+//! sent to it starts it). Statement results come in chunks of 1000 rows unless
+//! [`Emulator::set_sql_chunk_rows`] says otherwise.
+//!
 //! [`Seed::Demo`] adds thirty more (35 in all): job and all-purpose clusters, one starting and one
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
-//! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
-//! belong to `demo.user@example.com`.
+//! `list` as on the real service. It also adds the catalogs `samples` (`nyctaxi.trips`, 300 rows;
+//! `tpch.region`, `nation`, `customer`, `orders`) and `finance` (ledger tables, a view, volumes and
+//! functions), `main.sales.customers`, and a third warehouse that is still starting.
+//! [`Seed::Empty`] has none. Clusters, catalogs, tables and warehouses created through the API belong
+//! to `demo.user@example.com`.
 
 #![warn(missing_docs)]
 
