@@ -589,6 +589,7 @@ fn rewrite(uc: &Unity, toks: &[Tok], ctx: &Context, verb: &str) -> SqlResult<Str
     let mut replaced_until = 0usize; // index into `toks` before which output is done
     let mut in_from = false;
     let mut stack = Vec::new();
+    let sig_toks: Vec<Tok> = sig.iter().map(|(_, t)| (*t).clone()).collect();
     let mut prev: Option<&Tok> = None;
     let mut k = 0;
     while k < sig.len() {
@@ -602,10 +603,9 @@ fn rewrite(uc: &Unity, toks: &[Tok], ctx: &Context, verb: &str) -> SqlResult<Str
         let table_pos = prev.is_some_and(|p| TABLE_POSITION.iter().any(|kw| p.is(kw)) || (p.is_sym(",") && in_from));
         let after_dot = prev.is_some_and(|p| p.is_sym("."));
         if tok.ident().is_some() && !after_dot {
-            let plain: Vec<&Tok> = sig[k..].iter().map(|(_, t)| *t).collect();
-            let owned: Vec<Tok> = plain.iter().map(|t| (*t).clone()).collect();
-            if let Some((parts, len)) = name_at(&owned, 0) {
-                let is_keyword_start = matches!(tok, Tok::Word(w) if ["SELECT", "VALUES", "LATERAL"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+            if let Some((parts, end)) = name_at(&sig_toks, k) {
+                let len = end - k;
+                let is_keyword_start = matches!(tok, Tok::Word(w) if ["SELECT", "VALUES", "LATERAL", "TABLE"].iter().any(|k| w.eq_ignore_ascii_case(k)));
                 let found = qualify(&parts, ctx).filter(|key| uc.tables.contains_key(key));
                 let candidate = if table_pos && !is_keyword_start {
                     if parts.len() == 1 && ctes.contains(&parts[0].to_ascii_lowercase()) {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     render,
-    store::{Meta, Volume, split_name, wildcard},
+    store::{self, Meta, Volume, split_name, wildcard},
 };
 use crate::{
     error::{ApiError, ApiResult},
@@ -58,6 +58,36 @@ fn paged(items: Vec<Value>, key: &str, params: &Params) -> ApiResult<Json<Value>
 
 fn flag(params: &Params, key: &str) -> ApiResult<bool> {
     Ok(params.parse::<bool>(key)?.unwrap_or(false))
+}
+
+/// `PATCH` bodies: the fields the emulator can change on any securable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct UpdateBody {
+    comment: Option<String>,
+    owner: Option<String>,
+    new_name: Option<String>,
+}
+
+impl UpdateBody {
+    /// Applies the update to `meta`; renames are refused, since every table's rows are keyed by name.
+    fn apply(self, meta: &mut Meta, user: &str, now: u64) -> ApiResult<()> {
+        if self.new_name.is_some() {
+            return Err(ApiError::invalid_parameter("The emulator does not support renaming (new_name)."));
+        }
+        if let Some(owner) = self.owner {
+            if owner.trim().is_empty() {
+                return Err(ApiError::invalid_parameter("owner must not be empty"));
+            }
+            meta.owner = owner;
+        }
+        if let Some(comment) = self.comment {
+            meta.comment = Some(comment).filter(|c| !c.is_empty());
+        }
+        meta.updated_at = now;
+        meta.updated_by = user.to_owned();
+        Ok(())
+    }
 }
 
 // ---- catalogs ----
@@ -107,6 +137,21 @@ pub(super) async fn create_catalog(State(app): App, ApiJson(body): ApiJson<Creat
     Ok(Json(render::catalog(&ws.unity, &catalog)))
 }
 
+pub(super) async fn update_catalog(
+    State(app): App,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let now = app.clock.now_ms();
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    let key = ws.unity.catalog(&name)?.name.clone();
+    let catalog = ws.unity.catalogs.get_mut(&key).ok_or_else(|| store::catalog_not_found(&name))?;
+    body.apply(&mut catalog.meta, &ws.current_user, now)?;
+    let catalog = catalog.clone();
+    Ok(Json(render::catalog(&ws.unity, &catalog)))
+}
+
 pub(super) async fn delete_catalog(
     State(app): App,
     Path(name): Path<String>,
@@ -141,6 +186,23 @@ pub(super) async fn create_schema(State(app): App, ApiJson(body): ApiJson<Create
     let mut ws = app.workspace();
     let ws = &mut *ws;
     let schema = ws.unity.create_schema(&catalog, &name, body.comment, &ws.current_user, now)?.clone();
+    Ok(Json(render::schema(&ws.unity, &schema)))
+}
+
+pub(super) async fn update_schema(
+    State(app): App,
+    Path(full_name): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let parts = split_name(&full_name, 2, "schema")?;
+    let now = app.clock.now_ms();
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    ws.unity.schema(&parts[0], &parts[1])?;
+    let key = (parts[0].clone(), parts[1].clone());
+    let schema = ws.unity.schemas.get_mut(&key).ok_or_else(|| store::schema_not_found(&full_name))?;
+    body.apply(&mut schema.meta, &ws.current_user, now)?;
+    let schema = schema.clone();
     Ok(Json(render::schema(&ws.unity, &schema)))
 }
 
@@ -185,6 +247,23 @@ pub(super) async fn table_exists(State(app): App, Path(full_name): Path<String>)
     // A missing catalog or schema is an error; a missing table is `false`.
     ws.unity.schema(&parts[0], &parts[1])?;
     Ok(Json(json!({ "table_exists": ws.unity.table(&parts[0], &parts[1], &parts[2]).is_ok() })))
+}
+
+/// `PATCH /tables/{full_name}`: only `owner` can change; the answer is `{}`.
+pub(super) async fn update_table(
+    State(app): App,
+    Path(full_name): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let parts = split_name(&full_name, 3, "table")?;
+    let now = app.clock.now_ms();
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    ws.unity.table(&parts[0], &parts[1], &parts[2])?;
+    let key = (parts[0].clone(), parts[1].clone(), parts[2].clone());
+    let table = ws.unity.tables.get_mut(&key).ok_or_else(|| store::table_not_found(&full_name))?;
+    UpdateBody { comment: None, ..body }.apply(&mut table.meta, &ws.current_user, now)?;
+    done()
 }
 
 pub(super) async fn delete_table(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
@@ -267,6 +346,25 @@ pub(super) async fn create_volume(State(app): App, ApiJson(body): ApiJson<Create
         storage_location: body.storage_location,
     };
     let volume = ws.unity.create_volume(volume)?.clone();
+    Ok(Json(render::volume(&ws.unity, &volume)))
+}
+
+pub(super) async fn update_volume(
+    State(app): App,
+    Path(full_name): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let parts = split_name(&full_name, 3, "volume")?;
+    let now = app.clock.now_ms();
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    ws.unity.volume(&parts[0], &parts[1], &parts[2])?;
+    let key = (parts[0].clone(), parts[1].clone(), parts[2].clone());
+    let Some(volume) = ws.unity.volumes.get_mut(&key) else {
+        return Err(ApiError::invalid_parameter(format!("Volume '{full_name}' does not exist.")));
+    };
+    body.apply(&mut volume.meta, &ws.current_user, now)?;
+    let volume = volume.clone();
     Ok(Json(render::volume(&ws.unity, &volume)))
 }
 

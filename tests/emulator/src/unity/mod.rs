@@ -31,15 +31,27 @@ use crate::workspace::AppState;
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/catalogs", get(handlers::list_catalogs).post(handlers::create_catalog))
-        .route("/catalogs/{name}", get(handlers::get_catalog).delete(handlers::delete_catalog))
+        .route(
+            "/catalogs/{name}",
+            get(handlers::get_catalog).patch(handlers::update_catalog).delete(handlers::delete_catalog),
+        )
         .route("/schemas", get(handlers::list_schemas).post(handlers::create_schema))
-        .route("/schemas/{full_name}", get(handlers::get_schema).delete(handlers::delete_schema))
+        .route(
+            "/schemas/{full_name}",
+            get(handlers::get_schema).patch(handlers::update_schema).delete(handlers::delete_schema),
+        )
         .route("/tables", get(handlers::list_tables))
-        .route("/tables/{full_name}", get(handlers::get_table).delete(handlers::delete_table))
+        .route(
+            "/tables/{full_name}",
+            get(handlers::get_table).patch(handlers::update_table).delete(handlers::delete_table),
+        )
         .route("/tables/{full_name}/exists", get(handlers::table_exists))
         .route("/table-summaries", get(handlers::table_summaries))
         .route("/volumes", get(handlers::list_volumes).post(handlers::create_volume))
-        .route("/volumes/{full_name}", get(handlers::get_volume).delete(handlers::delete_volume))
+        .route(
+            "/volumes/{full_name}",
+            get(handlers::get_volume).patch(handlers::update_volume).delete(handlers::delete_volume),
+        )
         .route("/functions", get(handlers::list_functions))
         .route("/functions/{full_name}", get(handlers::get_function).delete(handlers::delete_function))
 }

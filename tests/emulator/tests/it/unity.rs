@@ -162,3 +162,22 @@ async fn a_table_deleted_through_the_api_is_gone_from_sql() {
     let (_, list) = api.get(&format!("{UC}/tables"), &[("catalog_name", "main"), ("schema_name", "default")]).await;
     assert_eq!(list, json!({}));
 }
+
+#[tokio::test]
+async fn owners_and_comments_can_be_changed() {
+    let api = Api::start().await;
+    let patch = |path: String, body: Value| {
+        let request = api.http.patch(api.url(&path)).json(&body).bearer_auth(DEMO_TOKEN);
+        async move { read(request.send().await).await }
+    };
+    let (status, catalog) =
+        patch(format!("{UC}/catalogs/main"), json!({"comment": "renamed?", "owner": "admins"})).await;
+    assert_eq!(status, StatusCode::OK, "{catalog}");
+    assert_eq!((catalog["comment"].clone(), catalog["owner"].clone()), (json!("renamed?"), json!("admins")));
+    let (status, body) = patch(format!("{UC}/tables/main.default.trips"), json!({"owner": "etl-bot"})).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    let (_, table) = api.get(&format!("{UC}/tables/main.default.trips"), &[]).await;
+    assert_eq!(table["owner"], "etl-bot");
+    let (status, _) = patch(format!("{UC}/schemas/main.default"), json!({"new_name": "other"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
