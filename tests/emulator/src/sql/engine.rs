@@ -602,42 +602,42 @@ fn rewrite(uc: &Unity, toks: &[Tok], ctx: &Context, verb: &str) -> SqlResult<Str
         }
         let table_pos = prev.is_some_and(|p| TABLE_POSITION.iter().any(|kw| p.is(kw)) || (p.is_sym(",") && in_from));
         let after_dot = prev.is_some_and(|p| p.is_sym("."));
-        if tok.ident().is_some() && !after_dot {
-            if let Some((parts, end)) = name_at(&sig_toks, k) {
-                let len = end - k;
-                let is_keyword_start = matches!(tok, Tok::Word(w) if ["SELECT", "VALUES", "LATERAL", "TABLE"].iter().any(|k| w.eq_ignore_ascii_case(k)));
-                let found = qualify(&parts, ctx).filter(|key| uc.tables.contains_key(key));
-                let candidate = if table_pos && !is_keyword_start {
-                    if parts.len() == 1 && ctes.contains(&parts[0].to_ascii_lowercase()) {
-                        None
-                    } else {
-                        Some(found.ok_or_else(|| SqlError::table_not_found(&parts))?)
-                    }
-                } else if parts.len() >= 2 {
-                    found
-                } else {
+        if tok.ident().is_some()
+            && !after_dot
+            && let Some((parts, end)) = name_at(&sig_toks, k)
+        {
+            let len = end - k;
+            let is_keyword_start = matches!(tok, Tok::Word(w) if ["SELECT", "VALUES", "LATERAL", "TABLE"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+            let found = qualify(&parts, ctx).filter(|key| uc.tables.contains_key(key));
+            let candidate = if table_pos && !is_keyword_start {
+                if parts.len() == 1 && ctes.contains(&parts[0].to_ascii_lowercase()) {
                     None
-                };
-                if let Some((c, s, t)) = candidate {
-                    let last = sig[k + len - 1].0;
-                    out.extend(toks[replaced_until..pos].iter().map(Tok::sqlite));
-                    out.push_str(&sqlite_name(&c, &s, &t));
-                    let next = sig.get(k + len).map(|(_, t)| *t);
-                    let has_alias = next.is_some_and(|n| {
-                        n.is("AS")
-                            || matches!(n, Tok::Quoted(_))
-                            || matches!(n, Tok::Word(w) if !NOT_ALIAS.iter().any(|k| w.eq_ignore_ascii_case(k)))
-                    });
-                    let aliasable =
-                        prev.is_some_and(|p| p.is("FROM") || p.is("JOIN") || p.is_sym(",")) && verb != "DELETE";
-                    if aliasable && !has_alias {
-                        out.push_str(&format!(" AS {}", quote_ident(&t)));
-                    }
-                    replaced_until = last + 1;
-                    prev = Some(sig[k + len - 1].1);
-                    k += len;
-                    continue;
+                } else {
+                    Some(found.ok_or_else(|| SqlError::table_not_found(&parts))?)
                 }
+            } else if parts.len() >= 2 {
+                found
+            } else {
+                None
+            };
+            if let Some((c, s, t)) = candidate {
+                let last = sig[k + len - 1].0;
+                out.extend(toks[replaced_until..pos].iter().map(Tok::sqlite));
+                out.push_str(&sqlite_name(&c, &s, &t));
+                let next = sig.get(k + len).map(|(_, t)| *t);
+                let has_alias = next.is_some_and(|n| {
+                    n.is("AS")
+                        || matches!(n, Tok::Quoted(_))
+                        || matches!(n, Tok::Word(w) if !NOT_ALIAS.iter().any(|k| w.eq_ignore_ascii_case(k)))
+                });
+                let aliasable = prev.is_some_and(|p| p.is("FROM") || p.is("JOIN") || p.is_sym(",")) && verb != "DELETE";
+                if aliasable && !has_alias {
+                    out.push_str(&format!(" AS {}", quote_ident(&t)));
+                }
+                replaced_until = last + 1;
+                prev = Some(sig[k + len - 1].1);
+                k += len;
+                continue;
             }
         }
         if let Tok::Word(w) = tok {
