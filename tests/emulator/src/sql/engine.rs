@@ -766,17 +766,49 @@ fn render(v: &rusqlite::types::Value, ty: &DbType) -> Option<String> {
         },
         Value::Real(f) => match ty.decimal_scale() {
             Some(scale) => Some(format!("{f:.scale$}")),
-            None if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{f:.1}")),
-            None => Some(f.to_string()),
+            None => Some(format_double(*f)),
         },
         Value::Text(s) => Some(s.clone()),
         Value::Blob(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
     }
 }
 
+/// A double with at most 15 significant digits, so sums of decimals read `17377.56` rather than
+/// `17377.559999999998`; whole numbers keep one decimal (`3.0`), as Databricks prints them.
+fn format_double(f: f64) -> String {
+    if !f.is_finite() {
+        return if f.is_nan() {
+            "NaN".into()
+        } else if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if f.abs() >= 1e15 || (f != 0.0 && f.abs() < 1e-6) {
+        return format!("{f:E}");
+    }
+    let whole_digits = if f.abs() < 1.0 { 1 } else { f.abs().log10().floor() as usize + 1 };
+    let decimals = 15usize.saturating_sub(whole_digits);
+    let text = format!("{f:.decimals$}");
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    let trimmed = if trimmed == "-0" { "0" } else { trimmed };
+    if trimmed.contains('.') { trimmed.to_owned() } else { format!("{trimmed}.0") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_print_without_float_noise() {
+        assert_eq!(format_double(17377.559999999998), "17377.56");
+        assert_eq!(format_double(0.1 + 0.2), "0.3");
+        assert_eq!(format_double(3.0), "3.0");
+        assert_eq!(format_double(-2.5), "-2.5");
+        assert_eq!(format_double(28.275), "28.275");
+        assert_eq!(format_double(0.0), "0.0");
+    }
 
     fn setup() -> (Unity, Context) {
         let mut uc = Unity::default();
