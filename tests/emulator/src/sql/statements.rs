@@ -106,7 +106,19 @@ fn advance(sql: &mut Sql, uc: &mut Unity, id: &str, at: Moment) {
                         // Running begins when both the statement and its warehouse are there.
                         st.running_since = Some(t.max(st.context.now));
                     }
-                    _ => return,
+                    Some(_) => return,
+                    // Stopped while the statement waited for it.
+                    None => {
+                        st.state = StmtState::Failed;
+                        st.error = Some(SqlError {
+                            message: format!(
+                                "The SQL warehouse {} was stopped before the statement could run.",
+                                st.warehouse_id
+                            ),
+                            sql_state: "08003",
+                        });
+                        return;
+                    }
                 }
             }
         }

@@ -336,3 +336,16 @@ async fn the_demo_seed_is_queryable() {
         list["warehouses"].as_array().into_iter().flatten().filter_map(|w| w["state"].as_str()).collect();
     assert_eq!(states, vec!["RUNNING", "STOPPED", "STARTING"]);
 }
+
+#[tokio::test]
+async fn a_pending_statement_fails_if_its_warehouse_is_stopped() {
+    let delay = Duration::from_millis(300);
+    let api = Api::with(slow(delay)).await;
+    let (_, body) =
+        api.post(STATEMENTS, json!({"statement": "SELECT 1", "warehouse_id": STOPPED, "wait_timeout": "0s"})).await;
+    assert_eq!(body["status"]["state"], "PENDING");
+    let id = body["statement_id"].as_str().expect("an id").to_owned();
+    api.post(&format!("/api/2.0/sql/warehouses/{STOPPED}/stop"), json!({})).await;
+    let (_, after) = api.get(&format!("{STATEMENTS}/{id}"), &[]).await;
+    assert_eq!(after["status"]["state"], "FAILED", "{after}");
+}
