@@ -15,7 +15,10 @@
 //!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
 //!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines),
 //!   `jobs` (Jobs API 2.1 and 2.2, with run history in the seeds; see its `seed` module for the
-//!   Test ids), `commands` (command execution API 1.2).
+//!   Test ids), `commands` (command execution API 1.2),
+//!   `unity` (Unity Catalog catalogs, schemas, tables, volumes, functions) and `sql` (SQL
+//!   warehouses and the Statement Execution API, which runs real SQL: every Unity Catalog table is
+//!   a table in one in-memory SQLite database per emulator).
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -77,10 +80,18 @@
 //! | Files API | `/Volumes/main/default/landing/readme.txt`, `.../raw/events.json` |
 //! | Secrets | scope `test-scope`: `db-password` = `hunter2`, `api-key` = `sk-test-123` |
 //!
+//! It also holds the Unity Catalog catalog `main` (schemas `default`, `information_schema`) with
+//! the table `main.default.trips` (20 taxi trips), and two SQL warehouses: `5a1f0c0ffee00001`
+//! "Starter Warehouse" (RUNNING) and `5a1f0c0ffee00002` "Reporting Warehouse" (STOPPED; a statement
+//! sent to it starts it). Statement results come in chunks of 1000 rows unless
+//! [`Emulator::set_sql_chunk_rows`] says otherwise.
+//!
 //! [`Seed::Demo`] adds thirty more (35 in all): job and all-purpose clusters, one starting and one
 //! restarting, many termination reasons, several owners; one terminated 45 days ago is hidden from
-//! `list` as on the real service. [`Seed::Empty`] has none. Clusters created through the API
-//! belong to the caller.
+//! `list` as on the real service. It also adds the catalogs `samples` (`nyctaxi.trips`, 300 rows;
+//! `tpch.region`, `nation`, `customer`, `orders`) and `finance` (ledger tables, a view, volumes and
+//! functions), `main.sales.customers`, and a third warehouse that is still starting.
+//! [`Seed::Empty`] has none. Clusters created through the API belong to the caller.
 //!
 //! Every seed has the same principals (SCIM ids in `identity::seed`). In `Test`, alice sees
 //! `shared01` (attach), `etlnig01` (restart, through `data-engineers`) and `mlgpu001` (she created
@@ -123,6 +134,8 @@ mod recording;
 mod repos;
 mod secrets;
 mod server;
+mod sql;
+mod unity;
 mod workspace;
 mod workspace_tree;
 
@@ -235,6 +248,17 @@ impl Emulator {
     /// The current state of a pipeline (`"IDLE"`, ...), or `None` if there is no such pipeline.
     pub fn pipeline_state(&self, pipeline_id: &str) -> Option<String> {
         pipelines::state_of(&self.state, pipeline_id)
+    }
+
+    /// The state of a SQL warehouse (`"RUNNING"`, ...), or `None` if there is no such warehouse.
+    pub fn warehouse_state(&self, warehouse_id: &str) -> Option<String> {
+        sql::warehouse_state(&self.state, warehouse_id)
+    }
+
+    /// Sets how many rows each chunk of a statement result holds, for statements submitted from
+    /// now on (default 1000), so tests can fetch multi-chunk results without big tables.
+    pub fn set_sql_chunk_rows(&self, rows: usize) {
+        self.state.workspace().sql.chunk_rows = rows.max(1);
     }
 
     /// Stops accepting connections, lets open requests finish (briefly), and waits for the server.

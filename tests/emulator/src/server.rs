@@ -33,7 +33,7 @@ use crate::{
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
-    repos, secrets,
+    repos, secrets, sql, unity,
     workspace::AppState,
     workspace_tree,
 };
@@ -58,6 +58,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
         .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))
         .nest("/api/1.2", commands::router())
+        .nest("/api/2.1/unity-catalog", unity::router())
+        .nest("/api/2.0/sql/warehouses", sql::warehouses_router())
+        .nest("/api/2.0/sql/statements", sql::statements_router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -23,6 +23,8 @@ use crate::{
     recording::Recorder,
     repos::Repos,
     secrets::{self, Secrets},
+    sql::{self, Sql},
+    unity::{self, Unity},
     workspace_tree::{self, Tree},
 };
 
@@ -51,6 +53,10 @@ pub(crate) struct Workspace {
     pub acls: Acls,
     pub jobs: Jobs,
     pub contexts: Contexts,
+    /// Unity Catalog metadata and the SQLite database holding its tables' rows.
+    pub unity: Unity,
+    /// SQL warehouses and statements.
+    pub sql: Sql,
 }
 
 impl Workspace {
@@ -71,6 +77,10 @@ impl Workspace {
         clusters::seed::grant_access(&mut acls, &mut clusters, seed, clock.moment());
         let mut jobs = Jobs::default();
         jobs::seed::populate(&mut jobs, seed, clock.now_ms());
+        let mut unity = Unity::default();
+        unity::seed::populate(&mut unity, seed, clock.now_ms());
+        let mut sql = Sql::default();
+        sql::seed::populate(&mut sql, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -84,6 +94,8 @@ impl Workspace {
             acls,
             jobs,
             contexts: Contexts::default(),
+            unity,
+            sql,
         }
     }
 }

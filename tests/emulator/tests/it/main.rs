@@ -15,3 +15,5 @@ mod lifecycle;
 mod list;
 mod permissions;
 mod pipelines;
+mod sql;
+mod unity;

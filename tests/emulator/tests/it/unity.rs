@@ -1,0 +1,183 @@
+//! Unity Catalog over HTTP: lists and pages, gets by full name, create/delete, errors, and the
+//! link to SQL (tables made with SQL appear here and vice versa).
+
+use databricks_emulator::{DEMO_TOKEN, Seed};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::util::{Api, assert_error, has_null, read};
+
+const UC: &str = "/api/2.1/unity-catalog";
+
+async fn delete(api: &Api, path: &str, query: &[(&str, &str)]) -> (StatusCode, Value) {
+    read(api.http.delete(api.url(path)).query(query).bearer_auth(DEMO_TOKEN).send().await).await
+}
+
+fn names(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .map(|items| items.iter().filter_map(|i| i["full_name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_test_seed_has_main_default_trips() {
+    let api = Api::start().await;
+    let (status, catalogs) = api.get(&format!("{UC}/catalogs"), &[("max_results", "0")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(names(&catalogs, "catalogs"), vec!["main"]);
+    assert!(catalogs.get("next_page_token").is_none());
+
+    let (_, schemas) = api.get(&format!("{UC}/schemas"), &[("catalog_name", "main")]).await;
+    assert_eq!(names(&schemas, "schemas"), vec!["main.default", "main.information_schema"]);
+
+    let (status, table) = api.get(&format!("{UC}/tables/main.default.trips"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert!(!has_null(&table), "{table}");
+    assert_eq!(table["table_type"], "MANAGED");
+    assert_eq!(table["data_source_format"], "DELTA");
+    assert_eq!(table["owner"], "demo.user@example.com");
+    assert_eq!(table["comment"], "Taxi trips");
+    assert!(table["storage_location"].as_str().is_some_and(|s| s.starts_with("s3://")));
+    assert!(table["created_at"].as_u64() > Some(0));
+    let fare = &table["columns"][5];
+    assert_eq!(
+        (fare["name"].clone(), fare["type_text"].clone(), fare["type_name"].clone(), fare["position"].clone()),
+        (json!("fare_amount"), json!("decimal(10,2)"), json!("DECIMAL"), json!(5))
+    );
+    assert_eq!(table["columns"][0]["nullable"], false);
+    assert_eq!(table["columns"][0]["type_name"], "LONG");
+}
+
+#[tokio::test]
+async fn missing_objects_use_the_unity_catalog_codes() {
+    let api = Api::start().await;
+    let missing_catalog = api.get(&format!("{UC}/catalogs/nope"), &[]).await;
+    assert_error(&missing_catalog, StatusCode::NOT_FOUND, "CATALOG_DOES_NOT_EXIST", "Catalog 'nope' does not exist.");
+    let missing_schema = api.get(&format!("{UC}/tables"), &[("catalog_name", "main"), ("schema_name", "x")]).await;
+    assert_error(&missing_schema, StatusCode::NOT_FOUND, "SCHEMA_DOES_NOT_EXIST", "Schema 'main.x' does not exist.");
+    let missing_table = api.get(&format!("{UC}/tables/main.default.nope"), &[]).await;
+    assert_error(
+        &missing_table,
+        StatusCode::NOT_FOUND,
+        "TABLE_DOES_NOT_EXIST",
+        "Table 'main.default.nope' does not exist.",
+    );
+    let (status, exists) = api.get(&format!("{UC}/tables/main.default.nope/exists"), &[]).await;
+    assert_eq!((status, exists), (StatusCode::OK, json!({"table_exists": false})));
+    let (_, exists) = api.get(&format!("{UC}/tables/main.default.trips/exists"), &[]).await;
+    assert_eq!(exists, json!({"table_exists": true}));
+    let no_catalog_name = api.get(&format!("{UC}/schemas"), &[]).await;
+    assert_error(
+        &no_catalog_name,
+        StatusCode::BAD_REQUEST,
+        "INVALID_PARAMETER_VALUE",
+        "Missing required field: catalog_name",
+    );
+    let (status, _) = api.get(&format!("{UC}/catalogs"), &[("max_results", "-1")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn lists_page_with_max_results_and_zero_means_the_default() {
+    let api = Api::seeded(Seed::Demo).await;
+    let (_, all) = api.get(&format!("{UC}/catalogs"), &[("max_results", "0")]).await;
+    assert_eq!(names(&all, "catalogs"), vec!["finance", "main", "samples"]);
+
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut query = vec![("catalog_name", "samples"), ("schema_name", "tpch"), ("max_results", "3")];
+        if !token.is_empty() {
+            query.push(("page_token", token.as_str()));
+        }
+        let (status, page) = api.get(&format!("{UC}/tables"), &query).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(names(&page, "tables"));
+        match page.get("next_page_token").and_then(Value::as_str) {
+            Some(next) => token = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 4);
+    assert!(seen.contains(&"samples.tpch.orders".to_owned()));
+
+    let (_, summaries) = api
+        .get(&format!("{UC}/table-summaries"), &[("catalog_name", "finance"), ("table_name_pattern", "%entries")])
+        .await;
+    assert_eq!(summaries["tables"], json!([{"full_name": "finance.gl.journal_entries", "table_type": "MANAGED"}]));
+
+    let (_, view) = api.get(&format!("{UC}/tables/finance.reporting.monthly_revenue"), &[]).await;
+    assert_eq!(view["table_type"], "VIEW");
+    assert!(view["view_definition"].as_str().is_some_and(|d| d.contains("journal_entries")));
+    assert!(view.get("data_source_format").is_none());
+
+    let (_, volumes) = api.get(&format!("{UC}/volumes"), &[("catalog_name", "finance"), ("schema_name", "gl")]).await;
+    assert_eq!(names(&volumes, "volumes"), vec!["finance.gl.raw_exports"]);
+    let (status, function) = api.get(&format!("{UC}/functions/finance.gl.fiscal_quarter"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{function}");
+    assert_eq!(function["input_params"]["parameters"][0]["type_name"], "DATE");
+}
+
+#[tokio::test]
+async fn catalogs_schemas_and_volumes_can_be_created_and_deleted() {
+    let api = Api::start().await;
+    let (status, catalog) = api.post(&format!("{UC}/catalogs"), json!({"name": "Sandbox", "comment": "play"})).await;
+    assert_eq!(status, StatusCode::OK, "{catalog}");
+    assert_eq!((catalog["name"].clone(), catalog["owner"].clone()), (json!("sandbox"), json!("demo.user@example.com")));
+    let dup = api.post(&format!("{UC}/catalogs"), json!({"name": "sandbox"})).await;
+    assert_error(&dup, StatusCode::CONFLICT, "CATALOG_ALREADY_EXISTS", "Catalog 'sandbox' already exists");
+
+    let (status, schema) = api.post(&format!("{UC}/schemas"), json!({"catalog_name": "sandbox", "name": "raw"})).await;
+    assert_eq!(status, StatusCode::OK, "{schema}");
+    assert_eq!(schema["full_name"], "sandbox.raw");
+    let (status, volume) = api
+        .post(
+            &format!("{UC}/volumes"),
+            json!({"catalog_name": "sandbox", "schema_name": "raw", "name": "files", "volume_type": "MANAGED"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{volume}");
+    assert_eq!(volume["full_name"], "sandbox.raw.files");
+    let (status, _) = api.get(&format!("{UC}/volumes/sandbox.raw.files"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let not_empty = delete(&api, &format!("{UC}/schemas/sandbox.raw"), &[]).await;
+    assert_eq!(not_empty.1["error_code"], "SCHEMA_NOT_EMPTY");
+    let (status, _) = delete(&api, &format!("{UC}/volumes/sandbox.raw.files"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = delete(&api, &format!("{UC}/schemas/sandbox.raw"), &[]).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    let (status, _) = delete(&api, &format!("{UC}/catalogs/sandbox"), &[("force", "true")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.get(&format!("{UC}/catalogs/sandbox"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_table_deleted_through_the_api_is_gone_from_sql() {
+    let api = Api::start().await;
+    let (status, _) = delete(&api, &format!("{UC}/tables/main.default.trips"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, list) = api.get(&format!("{UC}/tables"), &[("catalog_name", "main"), ("schema_name", "default")]).await;
+    assert_eq!(list, json!({}));
+}
+
+#[tokio::test]
+async fn owners_and_comments_can_be_changed() {
+    let api = Api::start().await;
+    let patch = |path: String, body: Value| {
+        let request = api.http.patch(api.url(&path)).json(&body).bearer_auth(DEMO_TOKEN);
+        async move { read(request.send().await).await }
+    };
+    let (status, catalog) =
+        patch(format!("{UC}/catalogs/main"), json!({"comment": "renamed?", "owner": "admins"})).await;
+    assert_eq!(status, StatusCode::OK, "{catalog}");
+    assert_eq!((catalog["comment"].clone(), catalog["owner"].clone()), (json!("renamed?"), json!("admins")));
+    let (status, body) = patch(format!("{UC}/tables/main.default.trips"), json!({"owner": "etl-bot"})).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    let (_, table) = api.get(&format!("{UC}/tables/main.default.trips"), &[]).await;
+    assert_eq!(table["owner"], "etl-bot");
+    let (status, _) = patch(format!("{UC}/schemas/main.default"), json!({"new_name": "other"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
