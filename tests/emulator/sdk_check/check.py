@@ -21,9 +21,10 @@ from databricks.sdk.errors import (
     NotFound,
     PermissionDenied,
     ResourceAlreadyExists,
+    ResourceConflict,
     ResourceDoesNotExist,
 )
-from databricks.sdk.service import jobs, pipelines, workspace
+from databricks.sdk.service import catalog, jobs, pipelines, sql, workspace
 from databricks.sdk.service.compute import Language, ResultType, State
 
 DEMO_TOKEN = "dapi-emulator-demo-token"
@@ -58,6 +59,13 @@ def expect_raises(name, error, call):
     except Exception as e:  # noqa: BLE001 - report whatever came instead
         check(name, False, f"raised {type(e).__name__}: {e}")
     check(name, False, f"no {error.__name__} raised")
+
+
+def set_transition_ms(ms):
+    """Sets the emulator's state-machine delay through its admin API (--transition-ms at start-up)."""
+    body = json.dumps({"transition_ms": ms}).encode()
+    req = urllib.request.Request(f"{host}/emulator/clock", data=body, headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
 
 
 def client(**auth):
@@ -419,6 +427,228 @@ w.pipelines.delete(created_p.pipeline_id)
 expect_raises("deleted pipeline is gone", ResourceDoesNotExist, lambda: w.pipelines.get(created_p.pipeline_id))
 
 
+# Unity Catalog: lists send max_results=0 (the server's page size), NotFound for missing objects.
+catalogs = [c.name for c in w.catalogs.list()]
+check("catalogs.list", "main" in catalogs, catalogs)
+main = w.catalogs.get("main")
+check("catalogs.get", main.name == "main" and main.owner == ME, main)
+err = expect_raises("missing catalog is NotFound", NotFound, lambda: w.catalogs.get("no_such_catalog"))
+check("with CATALOG_DOES_NOT_EXIST", err.error_code == "CATALOG_DOES_NOT_EXIST", err.error_code)
+schemas = {s.name for s in w.schemas.list("main")}
+check("schemas.list", {"default", "information_schema"} <= schemas, schemas)
+expect_raises("schemas.list of a missing catalog is NotFound", NotFound, lambda: list(w.schemas.list("nope")))
+expect_raises("missing schema is NotFound", NotFound, lambda: w.schemas.get("main.nope"))
+trips = w.tables.get("main.default.trips")
+columns = {c.name: c.type_name for c in trips.columns}
+check(
+    "tables.get types the columns",
+    columns.get("trip_id") == catalog.ColumnTypeName.LONG
+    and columns.get("fare_amount") == catalog.ColumnTypeName.DECIMAL
+    and columns.get("is_shared") == catalog.ColumnTypeName.BOOLEAN,
+    columns,
+)
+check("tables.get table_type", trips.table_type == catalog.TableType.MANAGED, trips.table_type)
+check("tables.get full_name", trips.full_name == "main.default.trips", trips.full_name)
+expect_raises("missing table is NotFound", NotFound, lambda: w.tables.get("main.default.nope"))
+check("tables.exists", w.tables.exists("main.default.trips").table_exists is True)
+check("tables.exists of a missing table", w.tables.exists("main.default.nope").table_exists is False)
+summaries = [(t.full_name, t.table_type) for t in w.tables.list_summaries("main", table_name_pattern="tri%")]
+check("tables.list_summaries", summaries == [("main.default.trips", catalog.TableType.MANAGED)], summaries)
+
+made_catalog = w.catalogs.create(name="sdk_check", comment="from the sdk")
+check("catalogs.create", made_catalog.name == "sdk_check" and made_catalog.comment == "from the sdk", made_catalog)
+# The service answers 409 CATALOG_ALREADY_EXISTS / SCHEMA_ALREADY_EXISTS (reference §1), codes the SDK has no
+# class for, so it raises their HTTP class, ResourceConflict (the parent of ResourceAlreadyExists).
+err = expect_raises(
+    "a duplicate catalog is a ResourceConflict", ResourceConflict, lambda: w.catalogs.create(name="main")
+)
+check("with the Unity Catalog code", err.error_code == "CATALOG_ALREADY_EXISTS", err.error_code)
+made_schema = w.schemas.create(name="paging", catalog_name="sdk_check")
+check("schemas.create", made_schema.full_name == "sdk_check.paging", made_schema)
+err = expect_raises(
+    "a duplicate schema is a ResourceConflict",
+    ResourceConflict,
+    lambda: w.schemas.create(name="paging", catalog_name="sdk_check"),
+)
+check("with the schema code", err.error_code == "SCHEMA_ALREADY_EXISTS", err.error_code)
+WH = "5a1f0c0ffee00001"
+WH_STOPPED = "5a1f0c0ffee00002"
+for i in range(5):
+    w.statement_execution.execute_statement(f"CREATE TABLE sdk_check.paging.t{i} (id BIGINT)", WH, wait_timeout="30s")
+paged_tables = [t.name for t in w.tables.list("sdk_check", "paging", max_results=2)]
+check("tables.list pages with max_results=2", paged_tables == [f"t{i}" for i in range(5)], paged_tables)
+all_tables = [t.name for t in w.tables.list("sdk_check", "paging")]
+check("tables.list with the server page size", len(all_tables) == 5, all_tables)
+expect_raises(
+    "deleting a catalog with contents is refused",
+    BadRequest,
+    lambda: w.catalogs.delete("sdk_check"),
+)
+w.schemas.delete("sdk_check.paging", force=True)
+expect_raises("deleted schema is gone", NotFound, lambda: w.schemas.get("sdk_check.paging"))
+w.catalogs.delete("sdk_check", force=True)
+expect_raises("deleted catalog is gone", NotFound, lambda: w.catalogs.get("sdk_check"))
+
+volumes = {v.name for v in w.volumes.list("main", "default")}
+check("volumes.list", "landing" in volumes, volumes)
+vol = w.volumes.create("main", "default", "sdk_check_vol", catalog.VolumeType.MANAGED, comment="scratch")
+check("volumes.create", vol.full_name == "main.default.sdk_check_vol" and vol.volume_type == catalog.VolumeType.MANAGED)
+check("volumes.read", w.volumes.read("main.default.sdk_check_vol").comment == "scratch")
+expect_raises(
+    "a duplicate volume is ResourceAlreadyExists",
+    ResourceAlreadyExists,
+    lambda: w.volumes.create("main", "default", "sdk_check_vol", catalog.VolumeType.MANAGED),
+)
+w.volumes.delete("main.default.sdk_check_vol")
+expect_raises("deleted volume is NotFound", NotFound, lambda: w.volumes.read("main.default.sdk_check_vol"))
+functions = list(w.functions.list("main", "default"))
+check("functions.list", all(f.full_name.startswith("main.default.") for f in functions), functions)
+expect_raises("missing function is NotFound", NotFound, lambda: w.functions.get("main.default.nope"))
+
+# SQL warehouses and their waiters.
+warehouses = {wh.id: wh for wh in w.warehouses.list()}
+check("warehouses.list", {WH, WH_STOPPED} <= set(warehouses), list(warehouses))
+check("warehouses.list states", warehouses[WH].state == sql.State.RUNNING, warehouses[WH].state)
+stopped_wh = w.warehouses.get(WH_STOPPED)
+check("warehouses.get", stopped_wh.state == sql.State.STOPPED and stopped_wh.name == "Reporting Warehouse", stopped_wh)
+expect_raises("missing warehouse is NotFound", NotFound, lambda: w.warehouses.get("0000000000000000"))
+set_transition_ms(200)
+started_wh = w.warehouses.start(WH_STOPPED).result()
+check("warehouses.start(...).result() waits for RUNNING", started_wh.state == sql.State.RUNNING, started_wh.state)
+stopped_again = w.warehouses.stop(WH_STOPPED).result()
+check("warehouses.stop(...).result() waits for STOPPED", stopped_again.state == sql.State.STOPPED, stopped_again.state)
+set_transition_ms(0)
+new_wh = w.warehouses.create(
+    name="sdk-check-wh", cluster_size="2X-Small", max_num_clusters=1, auto_stop_mins=10
+).result()
+check("warehouses.create(...).result()", new_wh.state == sql.State.RUNNING and new_wh.name == "sdk-check-wh", new_wh)
+w.warehouses.edit(new_wh.id, name="sdk-check-wh2", cluster_size="Small", max_num_clusters=1, auto_stop_mins=10)
+edited = w.warehouses.get(new_wh.id)
+check("warehouses.edit", edited.name == "sdk-check-wh2" and edited.cluster_size == "Small", edited)
+w.warehouses.delete(new_wh.id)
+expect_raises("deleted warehouse is gone", NotFound, lambda: w.warehouses.get(new_wh.id))
+
+# Statement Execution: typed results, parameters, chunks, polling, cancel, errors, DDL and DML.
+SUCCEEDED = sql.StatementState.SUCCEEDED
+res = w.statement_execution.execute_statement(
+    "SELECT trip_id, fare_amount, payment_type, is_shared FROM main.default.trips ORDER BY trip_id LIMIT 3",
+    WH,
+    wait_timeout="30s",
+)
+check("execute_statement succeeds", res.status.state == SUCCEEDED, res.status)
+types = [(c.name, c.type_name) for c in res.manifest.schema.columns]
+check(
+    "manifest schema types the columns",
+    types
+    == [
+        ("trip_id", sql.ColumnInfoTypeName.LONG),
+        ("fare_amount", sql.ColumnInfoTypeName.DECIMAL),
+        ("payment_type", sql.ColumnInfoTypeName.STRING),
+        ("is_shared", sql.ColumnInfoTypeName.BOOLEAN),
+    ],
+    types,
+)
+check("result rows are strings", [r[0] for r in res.result.data_array] == ["1", "2", "3"], res.result.data_array)
+check("row counts", res.manifest.total_row_count == 3 and res.result.row_count == 3, res.manifest)
+res = w.statement_execution.execute_statement(
+    "SELECT count(*) AS n FROM main.default.trips WHERE payment_type = :kind AND trip_id <= :upto",
+    WH,
+    wait_timeout="30s",
+    parameters=[
+        sql.StatementParameterListItem(name="kind", value="cash"),
+        sql.StatementParameterListItem(name="upto", value="10", type="INT"),
+    ],
+)
+check("named parameters", res.result.data_array == [["5"]], res.result)
+res = w.statement_execution.execute_statement(
+    "SELECT a.trip_id * 10000 + b.trip_id * 100 + c.trip_id AS k FROM main.default.trips a"
+    " CROSS JOIN main.default.trips b CROSS JOIN main.default.trips c WHERE c.trip_id <= 3 ORDER BY k",
+    WH,
+    wait_timeout="30s",
+)
+check("a big result comes in chunks", res.manifest.total_chunk_count == 2 and res.manifest.total_row_count == 1200)
+check("the first chunk is inline", len(res.result.data_array) == 1000 and res.result.next_chunk_index == 1, res.result)
+chunk = w.statement_execution.get_statement_result_chunk_n(res.statement_id, 1)
+check("get_statement_result_chunk_n", chunk.chunk_index == 1 and len(chunk.data_array) == 200, chunk.row_offset)
+check("the last chunk ends the chain", chunk.next_chunk_index is None and chunk.row_offset == 1000)
+ordered = [int(r[0]) for r in res.result.data_array + chunk.data_array]
+check("chunks keep the order", ordered == sorted(ordered) and len(set(ordered)) == 1200)
+expect_raises(
+    "a chunk past the end is an error",
+    BadRequest,
+    lambda: w.statement_execution.get_statement_result_chunk_n(res.statement_id, 5),
+)
+
+set_transition_ms(300)
+pending = w.statement_execution.execute_statement("SELECT 42 AS answer", WH, wait_timeout="0s")
+check(
+    "wait_timeout=0s answers before the end",
+    pending.status.state in (sql.StatementState.PENDING, sql.StatementState.RUNNING),
+    pending.status,
+)
+deadline = time.time() + 10
+polled = w.statement_execution.get_statement(pending.statement_id)
+while polled.status.state != SUCCEEDED and time.time() < deadline:
+    time.sleep(0.1)
+    polled = w.statement_execution.get_statement(pending.statement_id)
+check("get_statement polls to SUCCEEDED", polled.status.state == SUCCEEDED and polled.result.data_array == [["42"]])
+to_cancel = w.statement_execution.execute_statement("SELECT 1", WH, wait_timeout="0s")
+w.statement_execution.cancel_execution(to_cancel.statement_id)
+canceled = w.statement_execution.get_statement(to_cancel.statement_id)
+check("cancel_execution", canceled.status.state == sql.StatementState.CANCELED, canceled.status)
+set_transition_ms(0)
+expect_raises(
+    "missing statement is NotFound",
+    NotFound,
+    lambda: w.statement_execution.get_statement("01ef0000-0000-0000-0000-000000000000"),
+)
+
+failed = w.statement_execution.execute_statement("SELECT * FROM main.default.nope", WH, wait_timeout="30s")
+check("a SQL error is FAILED", failed.status.state == sql.StatementState.FAILED, failed.status)
+check("with status.error", failed.status.error and "nope" in failed.status.error.message, failed.status.error)
+
+ddl = w.statement_execution.execute_statement(
+    "CREATE TABLE main.default.sdk_check_events (id BIGINT, name STRING, amount DOUBLE)", WH, wait_timeout="30s"
+)
+check("CREATE TABLE", ddl.status.state == SUCCEEDED, ddl.status)
+ins = w.statement_execution.execute_statement(
+    "INSERT INTO sdk_check_events VALUES (1, 'a', 1.5), (2, :name, 2.5)",
+    WH,
+    catalog="main",
+    schema="default",
+    wait_timeout="30s",
+    parameters=[sql.StatementParameterListItem(name="name", value="b")],
+)
+check("INSERT", ins.status.state == SUCCEEDED, ins.status)
+check("INSERT reports num_affected_rows", ins.result.data_array == [["2", "2"]], ins.result)
+sel = w.statement_execution.execute_statement(
+    "SELECT name, amount FROM main.default.sdk_check_events ORDER BY id", WH, wait_timeout="30s"
+)
+check("SELECT what was inserted", sel.result.data_array == [["a", "1.5"], ["b", "2.5"]], sel.result)
+events_table = w.tables.get("main.default.sdk_check_events")
+check(
+    "a table made with SQL is in Unity Catalog",
+    [(c.name, c.type_name) for c in events_table.columns]
+    == [
+        ("id", catalog.ColumnTypeName.LONG),
+        ("name", catalog.ColumnTypeName.STRING),
+        ("amount", catalog.ColumnTypeName.DOUBLE),
+    ],
+    events_table.columns,
+)
+w.tables.delete("main.default.sdk_check_events")
+gone = w.statement_execution.execute_statement("SELECT * FROM main.default.sdk_check_events", WH, wait_timeout="30s")
+check("a table dropped in Unity Catalog is gone from SQL", gone.status.state == sql.StatementState.FAILED)
+on_stopped = w.statement_execution.execute_statement("SELECT 1", WH_STOPPED, wait_timeout="30s")
+check("a statement starts a stopped warehouse", on_stopped.status.state == SUCCEEDED, on_stopped.status)
+check("which is then running", w.warehouses.get(WH_STOPPED).state == sql.State.RUNNING)
+
+recorded_uc = json.load(urllib.request.urlopen(f"{host}/emulator/requests"))
+recorded_uc = recorded_uc.get("requests", recorded_uc) if isinstance(recorded_uc, dict) else recorded_uc
+catalog_queries = [r.get("query", "") for r in recorded_uc if r["path"] == "/api/2.1/unity-catalog/catalogs"]
+check("catalogs.list sent max_results=0", any("max_results=0" in q for q in catalog_queries), catalog_queries)
+
+
 # The SDK's own pagination loops asked for follow-up pages (the emulator records every request).
 recorded = json.load(urllib.request.urlopen(f"{host}/emulator/requests"))
 recorded = recorded.get("requests", recorded) if isinstance(recorded, dict) else recorded
@@ -432,6 +662,7 @@ for path, key in [
     ("/api/2.0/pipelines", "page_token="),
     (f"/api/2.0/pipelines/{HEALTHY}/events", "page_token="),
     (f"/api/2.0/fs/directories{VOL}", "page_token="),
+    ("/api/2.1/unity-catalog/tables", "page_token="),
 ]:
     check(f"the SDK followed {key}... on {path}", (path, key) in followed, sorted(followed))
 

@@ -4,7 +4,8 @@
 //! `Test`: catalog `main` with schemas `default` and `information_schema`, and the table
 //! `main.default.trips` (20 rows: `trip_id` 1..=20 BIGINT, `pickup_time` TIMESTAMP, `pickup_zip`
 //! INT, `dropoff_zip` INT, `trip_distance` DOUBLE, `fare_amount` DECIMAL(10,2), `payment_type`
-//! STRING (`card` for odd ids, `cash` for even), `is_shared` BOOLEAN).
+//! STRING (`card` for odd ids, `cash` for even), `is_shared` BOOLEAN), and the MANAGED volume
+//! `main.default.landing` (whose files the Files API seeds).
 //!
 //! `Demo` adds `samples` (`nyctaxi.trips` with 300 rows; `tpch.region`, `tpch.nation`,
 //! `tpch.customer`, `tpch.orders`), `finance` (`gl.accounts`, `gl.journal_entries`, the view
@@ -27,6 +28,15 @@ pub(crate) fn populate(uc: &mut Unity, seed: Seed, now: u64) {
     let created = now.saturating_sub(90 * DAY_MS);
     catalog(uc, "main", "Main catalog for workspace-local data", OWNER, created);
     run(uc, "main", &trips_ddl("main.default.trips", 20), created);
+    // The volume whose files the Files API seeds (`files::seed`).
+    let _ = uc.create_volume(Volume {
+        catalog: "main".into(),
+        schema: "default".into(),
+        name: "landing".into(),
+        meta: Meta::new(OWNER, Some("Raw files landing zone".into()), created, "volume:main.default.landing"),
+        volume_type: "MANAGED".into(),
+        storage_location: None,
+    });
     if seed != Seed::Demo {
         return;
     }
@@ -287,16 +297,19 @@ mod tests {
         assert_eq!(count("samples.nyctaxi.trips"), 300);
         assert_eq!(count("finance.gl.journal_entries"), 120);
         assert_eq!(count("main.default.trips"), 20);
-        assert_eq!(uc.volumes.len(), 2);
+        assert_eq!(uc.volumes.len(), 3);
         assert_eq!(uc.functions.len(), 2);
     }
 
     #[test]
-    fn the_test_seed_is_one_table() {
+    fn the_test_seed_is_one_table_and_one_volume() {
         let mut uc = Unity::default();
         populate(&mut uc, Seed::Test, 1_700_000_000_000);
         assert_eq!(uc.catalogs.len(), 1);
         assert_eq!(uc.tables.len(), 1);
+        let volumes: Vec<String> =
+            uc.volumes.values().map(|v| format!("{}.{}.{}", v.catalog, v.schema, v.name)).collect();
+        assert_eq!(volumes, ["main.default.landing"]);
         let mut empty = Unity::default();
         populate(&mut empty, Seed::Empty, 0);
         assert!(empty.catalogs.is_empty());

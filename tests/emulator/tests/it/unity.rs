@@ -50,6 +50,20 @@ async fn the_test_seed_has_main_default_trips() {
 }
 
 #[tokio::test]
+async fn the_files_api_volume_is_a_unity_catalog_volume() {
+    // `/Volumes/main/default/landing` holds the Files API's seed files, so UC must know the volume.
+    let api = Api::start().await;
+    let (status, volumes) =
+        api.get(&format!("{UC}/volumes"), &[("catalog_name", "main"), ("schema_name", "default")]).await;
+    assert_eq!(status, StatusCode::OK, "{volumes}");
+    assert_eq!(names(&volumes, "volumes"), vec!["main.default.landing"]);
+    let (status, volume) = api.get(&format!("{UC}/volumes/main.default.landing"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{volume}");
+    assert_eq!(volume["volume_type"], "MANAGED");
+    assert!(!has_null(&volume), "{volume}");
+}
+
+#[tokio::test]
 async fn missing_objects_use_the_unity_catalog_codes() {
     let api = Api::start().await;
     let missing_catalog = api.get(&format!("{UC}/catalogs/nope"), &[]).await;
