@@ -126,6 +126,7 @@ mod faults;
 mod files;
 mod identity;
 mod jobs;
+mod libraries;
 mod net;
 mod pagination;
 mod permissions;

@@ -11,6 +11,7 @@ mod faults;
 mod files;
 mod identity;
 mod jobs;
+mod libraries;
 mod lifecycle;
 mod list;
 mod permissions;
