@@ -68,10 +68,9 @@ impl Library {
         if kind == "maven" {
             match spec.get("exclusions") {
                 None => {}
+                Some(Value::Array(items)) if items.is_empty() => {}
                 Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                    if !items.is_empty() {
-                        canonical.insert("exclusions".to_owned(), Value::Array(items.clone()));
-                    }
+                    canonical.insert("exclusions".to_owned(), Value::Array(items.clone()));
                 }
                 Some(_) => return Err(invalid("maven.exclusions must be a list of strings")),
             }
