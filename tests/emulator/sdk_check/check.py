@@ -24,7 +24,7 @@ from databricks.sdk.errors import (
     ResourceConflict,
     ResourceDoesNotExist,
 )
-from databricks.sdk.service import catalog, jobs, pipelines, sql, workspace
+from databricks.sdk.service import catalog, compute, jobs, pipelines, sql, workspace
 from databricks.sdk.service.compute import Language, ResultType, State
 
 DEMO_TOKEN = "dapi-emulator-demo-token"
@@ -141,6 +141,44 @@ err = expect_raises("alice cannot delete a shared cluster", PermissionDenied, la
 check("denial names user and level", "alice.nguyen@example.com does not have Manage permissions" in str(err), err)
 alice.clusters.restart(ML_GPU).result()
 check("alice restarts her own cluster", alice.clusters.get(ML_GPU).state == State.RUNNING)
+
+
+# Libraries: install, statuses (per cluster and for all), uninstall on restart.
+seeded = w.libraries.cluster_status(SHARED)
+seeded = list(seeded)
+check(
+    "libraries.cluster_status reads the seeded libraries",
+    [s.status for s in seeded] == [compute.LibraryInstallStatus.INSTALLED] * 2
+    and seeded[0].library.pypi.package == "requests==2.32.3",
+    seeded,
+)
+w.libraries.install(
+    SHARED,
+    [
+        compute.Library(pypi=compute.PythonPyPiLibrary(package="pandas==2.2.3")),
+        compute.Library(maven=compute.MavenLibrary(coordinates="com.example:lib:1.0")),
+        compute.Library(pypi=compute.PythonPyPiLibrary(package="does-not-exist-pkg")),
+    ],
+)
+by_name = {(s.library.pypi.package if s.library.pypi else s.library.maven.coordinates if s.library.maven else None): s
+           for s in w.libraries.cluster_status(SHARED)}
+check("libraries.install installs", by_name["pandas==2.2.3"].status == compute.LibraryInstallStatus.INSTALLED, by_name)
+failed = by_name["does-not-exist-pkg"]
+check("a missing package fails with messages", failed.status == compute.LibraryInstallStatus.FAILED and failed.messages, failed)
+all_statuses = w.libraries.all_cluster_statuses()
+check(
+    "libraries.all_cluster_statuses",
+    {SHARED, ML_GPU} <= {c.cluster_id for c in all_statuses},
+    all_statuses,
+)
+w.libraries.uninstall(SHARED, [compute.Library(pypi=compute.PythonPyPiLibrary(package="pandas==2.2.3"))])
+status = {s.library.pypi.package: s.status for s in w.libraries.cluster_status(SHARED) if s.library.pypi}
+check("libraries.uninstall waits for a restart", status["pandas==2.2.3"] == compute.LibraryInstallStatus.UNINSTALL_ON_RESTART, status)
+w.clusters.restart(SHARED).result()
+status = {s.library.pypi.package: s.status for s in w.libraries.cluster_status(SHARED) if s.library.pypi}
+check("a restart removes the uninstalled library", "pandas==2.2.3" not in status and "requests==2.32.3" in status, status)
+# The SDK maps this wording to ResourceDoesNotExist only on clusters/get.
+expect_raises("libraries on a missing cluster", InvalidParameterValue, lambda: list(w.libraries.cluster_status("nope")))
 
 
 # Jobs (API 2.2 through the SDK): paging, task arrays, waiters, run output, errors.

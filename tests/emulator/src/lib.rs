@@ -15,7 +15,8 @@
 //!   `clusters` (Clusters API 2.0 and 2.1), `workspace_tree` (Workspace API), `dbfs`, `files`
 //!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines),
 //!   `jobs` (Jobs API 2.1 and 2.2, with run history in the seeds; see its `seed` module for the
-//!   Test ids), `commands` (command execution API 1.2),
+//!   Test ids), `commands` (command execution API 1.2), `libraries` (Libraries API; Test seed in
+//!   its module docs),
 //!   `unity` (Unity Catalog catalogs, schemas, tables, volumes, functions) and `sql` (SQL
 //!   warehouses and the Statement Execution API, which runs real SQL: every Unity Catalog table is
 //!   a table in one in-memory SQLite database per emulator).
@@ -126,6 +127,7 @@ mod faults;
 mod files;
 mod identity;
 mod jobs;
+mod libraries;
 mod net;
 mod pagination;
 mod permissions;

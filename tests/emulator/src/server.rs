@@ -29,7 +29,7 @@ use crate::{
     faults::FaultKind,
     files,
     identity::{self, TokenError},
-    jobs,
+    jobs, libraries,
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
@@ -58,6 +58,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
         .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))
         .nest("/api/1.2", commands::router())
+        .nest("/api/2.0/libraries", libraries::router())
         .nest("/api/2.1/unity-catalog", unity::router())
         .nest("/api/2.0/sql/warehouses", sql::warehouses_router())
         .nest("/api/2.0/sql/statements", sql::statements_router())

@@ -18,6 +18,7 @@ use crate::{
     files::{self, Volumes},
     identity::{self, Caller, Directory},
     jobs::{self, Jobs},
+    libraries::{self, Libraries},
     lock,
     pipelines::{self, Pipelines},
     recording::Recorder,
@@ -57,6 +58,8 @@ pub(crate) struct Workspace {
     pub unity: Unity,
     /// SQL warehouses and statements.
     pub sql: Sql,
+    /// Libraries installed on clusters.
+    pub libraries: Libraries,
 }
 
 impl Workspace {
@@ -79,6 +82,8 @@ impl Workspace {
         jobs::seed::populate(&mut jobs, seed, clock.now_ms());
         let mut unity = Unity::default();
         unity::seed::populate(&mut unity, seed, clock.now_ms());
+        let mut libraries = Libraries::default();
+        libraries::seed::populate(&mut libraries, &mut clusters, seed, clock.moment());
         let mut sql = Sql::default();
         sql::seed::populate(&mut sql, seed, clock.now_ms());
         Workspace {
@@ -96,6 +101,7 @@ impl Workspace {
             contexts: Contexts::default(),
             unity,
             sql,
+            libraries,
         }
     }
 }

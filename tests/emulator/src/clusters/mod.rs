@@ -73,3 +73,40 @@ pub(crate) fn state_of(app: &AppState, cluster_id: &str) -> Option<String> {
     let mut ws = app.workspace();
     ws.clusters.get(cluster_id, app.clock.moment()).ok().map(|c| c.state.as_str().to_owned())
 }
+
+/// What another family needs to know about a cluster's life: who owns it, whether it is up, and
+/// which Spark context (a new one after every start or restart) it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Runtime {
+    pub owner: String,
+    pub name: String,
+    /// RUNNING or RESIZING: a driver exists.
+    pub up: bool,
+    /// When the current Spark context came up (epoch ms), if the cluster is up.
+    pub up_since: Option<u64>,
+    pub spark_context_id: Option<i64>,
+}
+
+impl Runtime {
+    fn of(cluster: &model::Cluster) -> Runtime {
+        let up = cluster.state.is_up();
+        Runtime {
+            owner: cluster.creator.clone(),
+            name: cluster.spec.cluster_name.clone().unwrap_or_default(),
+            up,
+            up_since: if up { cluster.last_restarted_time.or(Some(cluster.start_time)) } else { None },
+            spark_context_id: cluster.spark_context_id,
+        }
+    }
+}
+
+/// The runtime of one cluster, advanced to `at`; a missing cluster is the usual
+/// `INVALID_PARAMETER_VALUE` "Cluster <id> does not exist".
+pub(crate) fn runtime(clusters: &mut Clusters, id: &str, at: crate::clock::Moment) -> crate::error::ApiResult<Runtime> {
+    clusters.get(id, at).map(|c| Runtime::of(c))
+}
+
+/// Every cluster's runtime, by id.
+pub(crate) fn runtimes(clusters: &mut Clusters, at: crate::clock::Moment) -> Vec<(String, Runtime)> {
+    clusters.all(at).into_iter().map(|c| (c.id.clone(), Runtime::of(c))).collect()
+}

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     pagination::{decode_token, encode_token},
     workspace::AppState,
 };
@@ -118,10 +119,10 @@ fn page_arrays(
     Ok(())
 }
 
-pub(super) async fn create(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    let job_id = ws.jobs.create(body, &ws.current_user, app.clock.now_ms())?;
+    let job_id = ws.jobs.create(body, &caller.user_name, app.clock.now_ms())?;
     Ok(Json(json!({ "job_id": job_id })))
 }
 
@@ -212,7 +213,7 @@ const OVERRIDES: [&str; 9] = [
     "job_parameters",
 ];
 
-pub(super) async fn run_now(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn run_now(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let job_id = body_id(&body, "job_id")?;
     let mut request = RunRequest {
         job_parameters: object(&body, "job_parameters")?.unwrap_or_default(),
@@ -227,14 +228,14 @@ pub(super) async fn run_now(State(app): App, ApiJson(body): Body) -> ApiResult<J
     }
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    let run_id = ws.jobs.run_now(job_id, request, &ws.current_user, app.clock.moment())?;
+    let run_id = ws.jobs.run_now(job_id, request, &caller.user_name, app.clock.moment())?;
     Ok(Json(json!({ "run_id": run_id, "number_in_job": run_id })))
 }
 
-pub(super) async fn submit(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn submit(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    let run_id = ws.jobs.submit(body, &ws.current_user, app.clock.moment())?;
+    let run_id = ws.jobs.submit(body, &caller.user_name, app.clock.moment())?;
     Ok(Json(json!({ "run_id": run_id })))
 }
 

@@ -32,7 +32,12 @@ impl Job {
         let mut job = Map::new();
         job.insert("job_id".into(), json!(self.job_id));
         job.insert("creator_user_name".into(), json!(self.creator));
-        job.insert("run_as_user_name".into(), json!(self.creator));
+        // `settings.run_as` names who runs the job; without it the job runs as its creator.
+        let run_as = self
+            .settings
+            .get("run_as")
+            .and_then(|r| r.get("user_name").or_else(|| r.get("service_principal_name")).and_then(Value::as_str));
+        job.insert("run_as_user_name".into(), json!(run_as.unwrap_or(&self.creator)));
         job.insert("created_time".into(), json!(self.created_time));
         job.insert("settings".into(), Value::Object(settings));
         job

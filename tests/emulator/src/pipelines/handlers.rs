@@ -18,6 +18,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     workspace::AppState,
 };
 
@@ -36,7 +37,7 @@ fn flag(body: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
     }
 }
 
-pub(super) async fn create(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let settings = Settings::from_body(&body)?;
     let allow_duplicates = flag(&body, "allow_duplicate_names")?;
     let id = match body.get("id") {
@@ -49,10 +50,10 @@ pub(super) async fn create(State(app): App, ApiJson(body): Body) -> ApiResult<Js
     let ws = &mut *ws;
     if flag(&body, "dry_run")? {
         // Validated but not created: only the settings the pipeline would get.
-        let preview = store::new_pipeline(id.as_deref().unwrap_or("dry-run"), settings, &ws.current_user, now);
+        let preview = store::new_pipeline(id.as_deref().unwrap_or("dry-run"), settings, &caller.user_name, now);
         return Ok(Json(json!({ "effective_settings": render::spec(&preview) })));
     }
-    let id = ws.pipelines.create(settings, id, allow_duplicates, &ws.current_user, now)?;
+    let id = ws.pipelines.create(settings, id, allow_duplicates, &caller.user_name, now)?;
     let pipeline = ws.pipelines.get(&id, app.clock.moment())?;
     Ok(Json(json!({ "pipeline_id": id, "effective_settings": render::spec(pipeline) })))
 }
@@ -70,6 +71,7 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
 
 pub(super) async fn edit(
     State(app): App,
+    caller: Caller,
     id: Result<Path<String>, PathRejection>,
     ApiJson(body): Body,
 ) -> ApiResult<Json<Value>> {
@@ -93,7 +95,14 @@ pub(super) async fn edit(
     ws.pipelines.get(&id, app.clock.moment())?;
     let settings = Settings::from_body(&body)?;
     let allow_duplicates = flag(&body, "allow_duplicate_names")?;
-    ws.pipelines.edit(&id, settings, allow_duplicates, expected_last_modified, &ws.current_user, app.clock.moment())?;
+    ws.pipelines.edit(
+        &id,
+        settings,
+        allow_duplicates,
+        expected_last_modified,
+        &caller.user_name,
+        app.clock.moment(),
+    )?;
     Ok(Json(json!({})))
 }
 
@@ -131,11 +140,15 @@ pub(super) async fn start_update(
     Ok(Json(json!({ "update_id": update_id })))
 }
 
-pub(super) async fn stop(State(app): App, id: Result<Path<String>, PathRejection>) -> ApiResult<Json<Value>> {
+pub(super) async fn stop(
+    State(app): App,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
     let id = path(id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    ws.pipelines.stop(&id, &ws.current_user, app.clock.moment())?;
+    ws.pipelines.stop(&id, &caller.user_name, app.clock.moment())?;
     Ok(Json(json!({})))
 }
 

@@ -15,6 +15,7 @@ use crate::{
     dbfs::tree::name,
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     pagination::{decode_token, page},
     workspace::AppState,
     workspace_tree::handlers::workspace_path,
@@ -76,7 +77,11 @@ pub(super) struct CreateBody {
     sparse_checkout: Option<Value>,
 }
 
-pub(super) async fn create(State(app): App, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
     let url = body.url.filter(|u| !u.is_empty()).ok_or_else(|| ApiError::missing_field("url"))?;
     let provider = body.provider.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::missing_field("provider"))?;
     let provider = PROVIDERS
@@ -89,7 +94,7 @@ pub(super) async fn create(State(app): App, ApiJson(body): ApiJson<CreateBody>) 
         Some(p) => workspace_path(Some(&p))?,
         None => {
             let repo_name = name(url.trim_end_matches('/')).trim_end_matches(".git").to_owned();
-            format!("/Repos/{}/{repo_name}", ws.current_user)
+            format!("/Repos/{}/{repo_name}", caller.user_name)
         }
     };
     if !path.starts_with("/Repos/") || path.matches('/').count() < 3 {

@@ -11,6 +11,7 @@ use crate::{
     dbfs::{decode_base64, encode_base64},
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     workspace::AppState,
 };
 
@@ -64,7 +65,11 @@ pub(super) struct ScopeBody {
     backend_azure_keyvault: Option<Value>,
 }
 
-pub(super) async fn create_scope(State(app): App, ApiJson(body): ApiJson<ScopeBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create_scope(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<ScopeBody>,
+) -> ApiResult<Json<Value>> {
     let name = required("scope", body.scope)?;
     valid_name("Scope name", &name, &['@'])?;
     let backend_type = body.scope_backend_type.unwrap_or_else(|| "DATABRICKS".to_owned()).to_ascii_uppercase();
@@ -86,7 +91,7 @@ pub(super) async fn create_scope(State(app): App, ApiJson(body): ApiJson<ScopeBo
     let mut scope = Scope { backend_type, keyvault: body.backend_azure_keyvault, ..Scope::default() };
     match body.initial_manage_principal.as_deref() {
         None | Some("") => {
-            scope.acls.insert(ws.current_user.clone(), "MANAGE".to_owned());
+            scope.acls.insert(caller.user_name.clone(), "MANAGE".to_owned());
         }
         Some("users") => {
             scope.acls.insert("users".to_owned(), "MANAGE".to_owned());

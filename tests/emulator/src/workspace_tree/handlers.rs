@@ -21,10 +21,22 @@ use crate::{
     dbfs::{decode_base64, encode_base64, tree::normalise},
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     workspace::AppState,
 };
 
 type App = State<Arc<AppState>>;
+
+/// Every principal has a home folder, `/Users/<user name>`, from its first request on; the seed
+/// cannot know every principal the directory will hold, so it is made when first needed.
+fn ensure_home(app: &AppState, caller: &Caller) {
+    let home = format!("/Users/{}", caller.user_name);
+    let mut ws = app.workspace();
+    if ws.workspace_tree.get(&home).is_err() {
+        // A user name is a valid path segment, so this cannot fail; if it did, the folder just stays missing.
+        let _ = ws.workspace_tree.mkdirs(&home, app.clock.now_ms());
+    }
+}
 
 fn done() -> ApiResult<Json<Value>> {
     Ok(Json(json!({})))
@@ -41,7 +53,8 @@ pub(crate) fn workspace_path(raw: Option<&str>) -> Result<String, ApiError> {
     })
 }
 
-pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+    ensure_home(&app, &caller);
     let path = workspace_path(params.get("path"))?;
     let modified_after: Option<u64> = params.parse("notebooks_modified_after")?;
     let ws = app.workspace();
@@ -59,7 +72,8 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     Ok(Json(if objects.is_empty() { json!({}) } else { json!({ "objects": objects }) }))
 }
 
-pub(super) async fn get_status(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn get_status(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+    ensure_home(&app, &caller);
     let path = workspace_path(params.get("path"))?;
     let ws = app.workspace();
     Ok(Json(ws.workspace_tree.get(&path)?.info(&path)))
@@ -72,7 +86,12 @@ pub(super) struct PathBody {
     recursive: bool,
 }
 
-pub(super) async fn mkdirs(State(app): App, ApiJson(body): ApiJson<PathBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn mkdirs(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<PathBody>,
+) -> ApiResult<Json<Value>> {
+    ensure_home(&app, &caller);
     let path = workspace_path(body.path.as_deref())?;
     let now = app.clock.now_ms();
     app.workspace().workspace_tree.mkdirs(&path, now)?;
@@ -144,7 +163,8 @@ fn parse_import(headers: &HeaderMap, body: &[u8]) -> Result<ImportRequest, ApiEr
     Ok(ImportRequest { path: text("path")?, content, format: text("format")?, language: text("language")?, overwrite })
 }
 
-pub(super) async fn import(State(app): App, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+pub(super) async fn import(State(app): App, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+    ensure_home(&app, &caller);
     let request = parse_import(&headers, &body)?;
     let path = workspace_path(request.path.as_deref())?;
     if request.content.len() > MAX_IMPORT_BYTES {
