@@ -165,18 +165,7 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
             Value::Object(item)
         })
         .collect();
-    let mut out = Map::new();
-    if !jobs.is_empty() {
-        out.insert("jobs".into(), json!(jobs));
-    }
-    out.insert("has_more".into(), json!(more));
-    if more {
-        out.insert("next_page_token".into(), json!(encode_token(offset + limit)));
-    }
-    if offset > 0 {
-        out.insert("prev_page_token".into(), json!(encode_token(offset.saturating_sub(limit))));
-    }
-    Ok(Json(Value::Object(out)))
+    Ok(offset_page("jobs", jobs, offset, limit, more))
 }
 
 pub(super) async fn reset(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
@@ -313,9 +302,15 @@ pub(super) async fn list_runs(State(app): App, params: Params, headers: HeaderMa
     let more = offset + limit < matching.len();
     let runs: Vec<Value> =
         matching.iter().skip(offset).take(limit).map(|r| Value::Object(r.to_json(&base, expand))).collect();
+    Ok(offset_page("runs", runs, offset, limit, more))
+}
+
+/// One page of a jobs or runs list: the items under `key` (left out when empty), `has_more`, and
+/// tokens for the pages around it (no `next_page_token` on the last page).
+fn offset_page(key: &str, items: Vec<Value>, offset: usize, limit: usize, more: bool) -> Json<Value> {
     let mut out = Map::new();
-    if !runs.is_empty() {
-        out.insert("runs".into(), json!(runs));
+    if !items.is_empty() {
+        out.insert(key.into(), json!(items));
     }
     out.insert("has_more".into(), json!(more));
     if more {
@@ -324,7 +319,7 @@ pub(super) async fn list_runs(State(app): App, params: Params, headers: HeaderMa
     if offset > 0 {
         out.insert("prev_page_token".into(), json!(encode_token(offset.saturating_sub(limit))));
     }
-    Ok(Json(Value::Object(out)))
+    Json(Value::Object(out))
 }
 
 pub(super) async fn cancel_run(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
