@@ -2,8 +2,12 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# First-party plugins, built for wasm32-wasip2 into target/plugins.
-plugin_crates := "clusters"
+# First-party plugins (one crate per directory under plugins/, named as the directory), built
+# for wasm32-wasip2 into target/plugins; and the fixture plugins the tests build.
+plugin_crates := `ls plugins | tr '\n' ' '`
+fixture_crates := `sed -n 's/^name = "\(.*\)"/\1/p' tests/fixtures/*/Cargo.toml | tr '\n' ' '`
+# Guest crates only build for wasm32-wasip2: host-side cargo commands leave them out.
+exclude_guests := prepend("--exclude ", plugin_crates + " " + fixture_crates)
 demo_port := env_var_or_default("DEMO_PORT", "8765")
 
 # List the recipes.
@@ -27,7 +31,7 @@ build: plugins
 
 # Run every test: unit tests, the emulator's, and end to end over MCP (builds plugins and fixtures).
 test: setup
-    cargo test --release --workspace --exclude clusters --exclude fixture-escape --exclude fixture-collide --exclude fixture-bad-manifest --exclude fixture-future-contract
+    cargo test --release --workspace {{ exclude_guests }}
 
 # Start the demo workspace (emulator) and show the host serving it; Ctrl-C stops it.
 demo: build
@@ -65,7 +69,7 @@ bench: plugins
 # Lints: rustfmt and clippy with warnings as errors, host and guest crates.
 lint: setup
     cargo fmt --all -- --check
-    cargo clippy --release --workspace --exclude clusters --exclude fixture-escape --exclude fixture-collide --exclude fixture-bad-manifest --exclude fixture-future-contract --all-targets -- -D warnings
+    cargo clippy --release --workspace {{ exclude_guests }} --all-targets -- -D warnings
     cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -- -D warnings
 
 # Format the code.
