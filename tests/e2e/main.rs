@@ -9,4 +9,5 @@ mod clusters;
 mod loading;
 mod protocol;
 mod sandbox;
+mod sql;
 mod support;
