@@ -21,7 +21,7 @@ setup:
 # Build the first-party plugins into target/plugins.
 plugins: setup
     cargo build --profile plugin --target wasm32-wasip2 --target-dir target/wasm {{ prepend("-p ", plugin_crates) }}
-    mkdir -p target/plugins
+    rm -rf target/plugins && mkdir -p target/plugins
     for crate in {{ plugin_crates }}; do cp "target/wasm/wasm32-wasip2/plugin/${crate//-/_}.wasm" target/plugins/; done
     @ls -l target/plugins
 
@@ -56,6 +56,22 @@ demo-check: build
     for _ in $(seq 100); do grep -q listening target/demo-emulator.out 2>/dev/null && break; sleep 0.1; done
     url=$(grep -o 'http://[0-9.:]*' target/demo-emulator.out)
     python3 tests/demo/client.py --host-binary target/release/databricks-mcp --plugin-dir target/plugins --workspace "$url" --no-config
+
+# Regenerate the README's tool reference from the first-party plugins' manifests (a test checks it).
+readme: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    ./target/release/databricks-mcp tools --format markdown --plugin-dir target/plugins > target/tools.md
+    python3 - <<'PY'
+    import re
+    readme = open("README.md").read()
+    tools = open("target/tools.md").read()
+    start, end = "<!-- tools:start -->\n", "<!-- tools:end -->"
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    open("README.md", "w").write(head + start + tools + end + tail)
+    PY
+    echo "README.md: tool reference regenerated"
 
 # Drive the emulator with the official Databricks Python SDK (installs databricks-sdk in a venv).
 sdk-check:

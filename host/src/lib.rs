@@ -13,13 +13,15 @@
 //!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
 //!   [`registry`] (the loaded set);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
-//!   (start-up and transports).
+//!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
+//!   README).
 
 pub mod bindings;
 pub mod call;
 pub mod config;
 pub mod engine;
 pub mod guest_output;
+pub mod listing;
 pub mod manifest;
 pub mod mcp;
 pub mod plugin;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use databricks_mcp::config::Config;
+use databricks_mcp::listing;
 use databricks_mcp::server::{self, ServeOptions};
 
 /// The Databricks MCP server: Databricks tools for AI assistants, run as sandboxed plugins.
@@ -22,6 +23,17 @@ struct Cli {
 enum Command {
     /// Serve MCP (the default). The workspace comes from DATABRICKS_HOST and DATABRICKS_TOKEN.
     Serve(ServeArgs),
+    /// List the tools the plugin directory would serve, without a workspace. Exits 1 if a
+    /// plugin fails to load.
+    Tools(ToolsArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ToolsArgs {
+    /// `text` (one line per tool), `json` (with schemas, as MCP lists them) or `markdown` (the
+    /// README's reference).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown"])]
+    format: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -41,9 +53,10 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
+    let (args, tools) = match cli.command {
+        Some(Command::Serve(args)) => (args, None),
+        Some(Command::Tools(tools)) => (cli.serve, Some(tools)),
+        None => (cli.serve, None),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -52,7 +65,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    let result = match tools {
+        Some(tools) => runtime.block_on(list_tools(args, tools)),
+        None => runtime.block_on(run(args)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -62,15 +79,38 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    // reqwest is built without a default TLS provider so the host links one (ring) on purpose.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+fn options(args: ServeArgs) -> anyhow::Result<ServeOptions> {
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
     let plugin_dir = args.plugin_dir.or_else(|| config.plugin_dir.clone()).unwrap_or_else(server::default_plugin_dir);
-    server::serve_stdio(ServeOptions { config, plugin_dir }).await
+    Ok(ServeOptions { config, plugin_dir })
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // reqwest is built without a default TLS provider so the host links one (ring) on purpose.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    server::serve_stdio(options(args)?).await
+}
+
+async fn list_tools(args: ServeArgs, tools: ToolsArgs) -> anyhow::Result<()> {
+    let options = options(args)?;
+    let (snapshot, errors) = server::load_only(&options).await?;
+    let format = match tools.format.as_str() {
+        "json" => listing::Format::Json,
+        "markdown" => listing::Format::Markdown,
+        _ => listing::Format::Text,
+    };
+    print!("{}", listing::render(&snapshot, format));
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "{} plugin(s) failed to load: {}",
+            errors.len(),
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Logs go to stderr, never stdout; `RUST_LOG` (or `DATABRICKS_MCP_LOG`) sets the filter.

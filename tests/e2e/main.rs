@@ -8,6 +8,7 @@
 mod clusters;
 mod loading;
 mod protocol;
+mod readme;
 mod sandbox;
 mod sql;
 mod support;
