@@ -8,5 +8,7 @@
 mod clusters;
 mod loading;
 mod protocol;
+mod repos;
 mod sandbox;
 mod support;
+mod workspace;
