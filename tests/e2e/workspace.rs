@@ -181,6 +181,8 @@ async fn a_notebook_is_imported_exported_overwritten_and_deleted() {
     let (text, _) = h.ok("export_workspace_object", json!({"path": format!("{folder}/data.csv")})).await;
     assert_eq!(text, "a,b\n1,2\n");
 
+    let text = h.err("export_workspace_object", json!({"path": folder})).await;
+    assert!(text.starts_with(&format!("Invalid arguments: {folder} is a folder;")), "{text}");
     let text = h.err("delete_workspace_object", json!({"path": folder})).await;
     assert!(text.starts_with("Invalid arguments") && text.contains("recursive: true"), "{text}");
     let (text, deleted) = h.ok("delete_workspace_object", json!({"path": folder, "recursive": true})).await;

@@ -284,7 +284,7 @@ pub struct RepoCheckout {
 }
 
 /// Check out a branch or a tag in a Git folder (repo), pulling its latest commit from the remote.
-/// Give the current branch to just pull. Uncommitted changes in the repo may be lost.
+/// Give the current branch to just pull.
 #[tool(idempotent, title = "Check out branch or tag")]
 fn update_repo(ctx: &Context, args: UpdateRepo) -> Result<Output<RepoCheckout>> {
     let body = match (args.branch.as_deref().filter(|b| !b.is_empty()), args.tag.as_deref().filter(|t| !t.is_empty())) {

@@ -249,7 +249,21 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
         #[serde(default)]
         file_type: Option<String>,
     }
-    let raw: Raw = ctx.get(&path("export"), &[("path", args.path.clone()), ("format", args.format.as_str().into())])?;
+    let exported = ctx.get(&path("export"), &[("path", args.path.clone()), ("format", args.format.as_str().into())]);
+    let raw: Raw = match exported {
+        // Folders export only as DBC archives: say what to do instead.
+        Err(e)
+            if e.api_error().is_some_and(|a| a.status == 400)
+                && status(ctx, &args.path).and_then(|s| s.get()).is_ok_and(|s| s.is_folder()) =>
+        {
+            return Err(ToolError::invalid(format!(
+                "{} is a folder; folders export only as DBC archives, which this tool does not offer. List it with \
+                 list_workspace_objects and export its notebooks and files one by one",
+                args.path
+            )));
+        }
+        other => other?,
+    };
     let bytes = base64_decode(&raw.content)
         .ok_or_else(|| ToolError::internal("the workspace sent export content that is not base64"))?;
     let total = bytes.len();
