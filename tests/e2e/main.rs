@@ -9,6 +9,8 @@ mod clusters;
 mod loading;
 mod protocol;
 mod readme;
+mod repos;
 mod sandbox;
 mod sql;
 mod support;
+mod workspace;

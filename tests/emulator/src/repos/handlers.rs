@@ -18,7 +18,10 @@ use crate::{
     identity::Caller,
     pagination::{decode_token, page},
     workspace::AppState,
-    workspace_tree::handlers::workspace_path,
+    workspace_tree::{
+        access::{self, Access, Need},
+        handlers::workspace_path,
+    },
 };
 
 type App = State<Arc<AppState>>;
@@ -45,11 +48,17 @@ fn not_found(id: i64) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("Repo {id} does not exist."))
 }
 
-pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let offset = decode_token(params.get("next_page_token").unwrap_or(""))?;
     let prefix = params.get("path_prefix").unwrap_or("");
     let ws = app.workspace();
-    let mut repos: Vec<&Repo> = ws.repos.by_id.values().filter(|r| r.path.starts_with(prefix)).collect();
+    let mut repos: Vec<&Repo> = ws
+        .repos
+        .by_id
+        .values()
+        .filter(|r| r.path.starts_with(prefix))
+        .filter(|r| access::access(&caller, &r.path) != Access::None)
+        .collect();
     repos.sort_by(|a, b| a.path.cmp(&b.path));
     let cut = page(repos.into_iter().map(Repo::info).collect(), offset, PAGE_SIZE);
     let mut body = json!({});
@@ -62,10 +71,12 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     Ok(Json(body))
 }
 
-pub(super) async fn get(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = repo_id(&id)?;
     let ws = app.workspace();
-    Ok(Json(ws.repos.by_id.get(&id).ok_or_else(|| not_found(id))?.info()))
+    let repo = ws.repos.by_id.get(&id).ok_or_else(|| not_found(id))?;
+    access::check(&caller, &repo.path, Need::Read)?;
+    Ok(Json(repo.info()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +113,7 @@ pub(super) async fn create(
             "Repo path {path} is invalid: repos live at /Repos/<folder>/<name>."
         )));
     }
+    access::check(&caller, &path, Need::Edit)?;
     let now = app.clock.now_ms();
     let id = ws.workspace_tree.add_repo(&path, now)?;
     let repo = Repo {
@@ -128,12 +140,14 @@ pub(super) struct UpdateBody {
 
 pub(super) async fn update(
     State(app): App,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
     let id = repo_id(&id)?;
     let mut ws = app.workspace();
     let repo = ws.repos.by_id.get_mut(&id).ok_or_else(|| not_found(id))?;
+    access::check(&caller, &repo.path, Need::Edit)?;
     match (body.branch.filter(|b| !b.is_empty()), body.tag.filter(|t| !t.is_empty())) {
         (Some(_), Some(_)) => return Err(ApiError::invalid_parameter("Give either branch or tag, not both.")),
         (Some(branch), None) => {
@@ -155,9 +169,11 @@ pub(super) async fn update(
     Ok(Json(json!({})))
 }
 
-pub(super) async fn delete(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = repo_id(&id)?;
     let mut ws = app.workspace();
+    let path = ws.repos.by_id.get(&id).ok_or_else(|| not_found(id))?.path.clone();
+    access::check(&caller, &path, Need::Manage)?;
     let repo = ws.repos.by_id.remove(&id).ok_or_else(|| not_found(id))?;
     let _ = ws.workspace_tree.delete(&repo.path, true);
     Ok(Json(json!({})))

@@ -2,6 +2,10 @@
 //! the workspace tree, and its id is that object's id. `list` pages with the query key
 //! `next_page_token` (not `page_token`, reference §1.3) and filters by `path_prefix`.
 //!
+//! A non-admin sees and changes only the repos under `/Repos/<own user name>` (and `/Shared`),
+//! as the workspace tree's default folder permissions say; others answer 403 `PERMISSION_DENIED`
+//! and are left out of `list`.
+//!
 //! Git is not contacted: a checkout sets the branch (or tag) and a head commit derived from it.
 
 mod handlers;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     MAX_IMPORT_BYTES,
+    access::{self, Access, Need},
     formats::{self, multipart_fields},
     store::{Kind, Language},
 };
@@ -57,6 +58,7 @@ pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> Api
     ensure_home(&app, &caller);
     let path = workspace_path(params.get("path"))?;
     let modified_after: Option<u64> = params.parse("notebooks_modified_after")?;
+    access::check(&caller, &path, Need::Read)?;
     let ws = app.workspace();
     let object = ws.workspace_tree.get(&path)?;
     let objects: Vec<Value> = if object.kind.is_folder() {
@@ -64,6 +66,7 @@ pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> Api
             .children(&path)
             .into_iter()
             .filter(|(_, o)| o.kind != Kind::Notebook || modified_after.is_none_or(|t| o.modified_at > t))
+            .filter(|(p, _)| access::access(&caller, p) != Access::None)
             .map(|(p, o)| o.info(p))
             .collect()
     } else {
@@ -75,6 +78,7 @@ pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> Api
 pub(super) async fn get_status(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     ensure_home(&app, &caller);
     let path = workspace_path(params.get("path"))?;
+    access::check(&caller, &path, Need::Read)?;
     let ws = app.workspace();
     Ok(Json(ws.workspace_tree.get(&path)?.info(&path)))
 }
@@ -93,13 +97,19 @@ pub(super) async fn mkdirs(
 ) -> ApiResult<Json<Value>> {
     ensure_home(&app, &caller);
     let path = workspace_path(body.path.as_deref())?;
+    access::check(&caller, &path, Need::Edit)?;
     let now = app.clock.now_ms();
     app.workspace().workspace_tree.mkdirs(&path, now)?;
     done()
 }
 
-pub(super) async fn delete(State(app): App, ApiJson(body): ApiJson<PathBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<PathBody>,
+) -> ApiResult<Json<Value>> {
     let path = workspace_path(body.path.as_deref())?;
+    access::check(&caller, &path, Need::Manage)?;
     let mut ws = app.workspace();
     let removed = ws.workspace_tree.delete(&path, body.recursive)?;
     // Deleting a repo's folder deletes the repo.
@@ -167,6 +177,7 @@ pub(super) async fn import(State(app): App, caller: Caller, headers: HeaderMap, 
     ensure_home(&app, &caller);
     let request = parse_import(&headers, &body)?;
     let path = workspace_path(request.path.as_deref())?;
+    access::check(&caller, &path, Need::Edit)?;
     if request.content.len() > MAX_IMPORT_BYTES {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -197,8 +208,9 @@ pub(super) async fn import(State(app): App, caller: Caller, headers: HeaderMap, 
     done()
 }
 
-pub(super) async fn export(State(app): App, params: Params) -> ApiResult<Response> {
+pub(super) async fn export(State(app): App, caller: Caller, params: Params) -> ApiResult<Response> {
     let path = workspace_path(params.get("path"))?;
+    access::check(&caller, &path, Need::Read)?;
     let format = params.get("format").unwrap_or("SOURCE").to_ascii_uppercase();
     let direct = params.parse::<bool>("direct_download")?.unwrap_or(false);
     let (bytes, file_type) = {

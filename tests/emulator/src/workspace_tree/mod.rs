@@ -8,9 +8,13 @@
 //! - A missing path is 404 `RESOURCE_DOES_NOT_EXIST` "Path (...) doesn't exist."; a non-empty
 //!   folder needs `recursive` to be deleted (`DIRECTORY_NOT_EMPTY`).
 //!
-//! Modules: `handlers`, `store` (the tree and object ids), `formats` (import/export conversions
+//! - Non-admins reach only their home folder, their repos folder and `/Shared` (see `access`);
+//!   elsewhere 403 `PERMISSION_DENIED`, and lists leave out what the caller cannot read.
+//!
+//! Modules: `handlers`, `access` (default folder permissions), `store` (the tree and object ids), `formats` (import/export conversions
 //! and the multipart reader), `seed`.
 
+pub(crate) mod access;
 mod formats;
 pub(crate) mod handlers;
 pub(crate) mod seed;

@@ -19,3 +19,4 @@ mod permissions;
 mod pipelines;
 mod sql;
 mod unity;
+mod workspace;
