@@ -428,6 +428,7 @@ async fn a_failed_job_is_explained_and_repaired() {
 
     let (text, repaired) = h.ok("repair_run", json!({"run_id": 1021, "wait": true})).await;
     assert!(text.starts_with("Repair ") && text.contains("of run 1021 reruns transform, publish."), "{text}");
+    assert!(text.contains("Errors and traces: get_run_output with run_id 1021."), "it failed again: {text}");
     assert_eq!(repaired["finished"], true);
     let body: Value = serde_json::from_str(&h.requests_to("POST", "/api/2.2/jobs/runs/repair")[0].body).unwrap();
     assert_eq!(body, json!({"run_id": 1021, "rerun_all_failed_tasks": true}));
@@ -545,6 +546,16 @@ async fn cancelling_run_notebook_cancels_its_run() {
     assert_eq!(cancel, json!({"run_id": run_id}));
     let (_, run) = h.ok("get_run", json!({"run_id": run_id})).await;
     assert_eq!(run_state(&run), ("TERMINATED".into(), "CANCELED".into()));
+
+    // A wait that runs out is a result, and the run is left running: nothing is cancelled.
+    let (text, result) = h.ok("run_notebook", json!({"notebook_path": "/Shared/slow", "timeout_seconds": 1})).await;
+    let second = result["run_id"].as_i64().unwrap();
+    assert_eq!((result["finished"].clone(), result["state"].clone()), (json!(false), json!("PENDING")), "{text}");
+    assert!(text.contains(&format!("Call wait_for_run with run_id {second} to keep waiting")), "{text}");
+    assert!(result.get("exit_value").is_none());
+    assert_eq!(h.requests_to("POST", "/api/2.2/jobs/runs/cancel").len(), 1, "only the first run was cancelled");
+    let (_, run) = h.ok("get_run", json!({"run_id": second})).await;
+    assert_eq!(run_state(&run).0, "PENDING");
 }
 
 #[tokio::test]

@@ -9,10 +9,12 @@
 //! pages and return the whole object. Waits are bounded: when one runs out, the tool says the run
 //! is still going and how to keep waiting, and that is a result, not an error.
 
+mod export;
 mod jobs;
 mod model;
 mod notebook;
 mod runs;
+mod status;
 
 use std::time::Duration;
 
@@ -20,12 +22,12 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::serde_json::Map;
 use databricks_mcp_sdk::{Method, Request};
 
+use export::export_run;
 use jobs::{create_job, delete_job, get_job, list_jobs, reset_job, run_job, update_job};
 use model::{Job, Run};
 use notebook::run_notebook;
-use runs::{
-    cancel_all_runs, cancel_run, export_run, get_run, get_run_output, job_status, list_runs, repair_run, wait_for_run,
-};
+use runs::{cancel_all_runs, cancel_run, get_run, get_run_output, list_runs, repair_run, wait_for_run};
+use status::job_status;
 
 const API: &str = "/api/2.2/jobs";
 

@@ -395,6 +395,10 @@ impl Run {
         if let Some(url) = &self.run_page_url {
             lines.push(format!("Run page: {url}"));
         }
+        let state = self.state();
+        if state.is_terminal() && !state.succeeded() && state.result_state.as_deref() != Some("CANCELED") {
+            lines.push(format!("Errors and traces: get_run_output with run_id {}.", self.run_id));
+        }
         lines.join("\n")
     }
 }
