@@ -6,6 +6,7 @@
 //! Each test reads as a specification; `support` holds the harness that makes each a few lines.
 
 mod clusters;
+mod jobs;
 mod loading;
 mod protocol;
 mod readme;

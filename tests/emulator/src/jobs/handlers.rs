@@ -1,5 +1,6 @@
-//! HTTP handlers of the jobs family: parse the request, run the operation, answer in the wire
-//! format. Jobs 2.2 pages the arrays inside `jobs/get` and `runs/get`; 2.1 returns them whole.
+//! HTTP handlers of the jobs family: parse the request, check the caller's permission (see
+//! `access`), run the operation, answer in the wire format. Jobs 2.2 pages the arrays inside
+//! `jobs/get` and `runs/get`; 2.1 returns them whole.
 
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     ApiVersion,
+    access::{self, MANAGE, MANAGE_RUN, VIEW, authorize_job, authorize_run},
+    run::notebook_exit_value,
     store::{RunRequest, run_not_found},
 };
 use crate::{
@@ -19,7 +22,8 @@ use crate::{
     extract::{ApiJson, Params},
     identity::Caller,
     pagination::{decode_token, encode_token},
-    workspace::AppState,
+    workspace::{AppState, Workspace},
+    workspace_tree::store::Kind,
 };
 
 type App = State<Arc<AppState>>;
@@ -119,6 +123,15 @@ fn page_arrays(
     Ok(())
 }
 
+/// Gives a new run's notebook tasks the exit values of their notebooks in the workspace tree.
+fn script_notebooks(ws: &mut Workspace, run_id: i64) {
+    let tree = &ws.workspace_tree;
+    ws.jobs.script_notebooks(run_id, |path| {
+        let object = tree.get(path).ok().filter(|o| o.kind == Kind::Notebook)?;
+        notebook_exit_value(&String::from_utf8_lossy(&object.content))
+    });
+}
+
 pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
     let ws = &mut *ws;
@@ -126,16 +139,19 @@ pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): Body)
     Ok(Json(json!({ "job_id": job_id })))
 }
 
-pub(super) async fn get(app: App, params: Params, version: ApiVersion) -> ApiResult<Json<Value>> {
+pub(super) async fn get(app: App, caller: Caller, params: Params, version: ApiVersion) -> ApiResult<Json<Value>> {
     let job_id = query_id(&params, "job_id")?;
-    let mut job = app.workspace().jobs.job(job_id)?.to_json(true);
+    let ws = app.workspace();
+    authorize_job(&ws, &caller, job_id, VIEW)?;
+    let mut job = ws.jobs.job(job_id)?.to_json(true);
+    drop(ws);
     if version == ApiVersion::V2_2 {
         page_arrays(&mut job, Some("settings"), &JOB_ARRAYS, &params)?;
     }
     Ok(Json(Value::Object(job)))
 }
 
-pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let limit = params.parse::<usize>("limit")?.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_parameter(format!("limit must be between 1 and 100, got {limit}")));
@@ -147,8 +163,12 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     let expand = bool_param(&params, "expand_tasks")?;
     let name = params.get("name").map(str::to_lowercase);
     let ws = app.workspace();
-    let matching: Vec<_> =
-        ws.jobs.jobs().filter(|j| name.as_ref().is_none_or(|n| j.name().to_lowercase() == *n)).collect();
+    let matching: Vec<_> = ws
+        .jobs
+        .jobs()
+        .filter(|j| name.as_ref().is_none_or(|n| j.name().to_lowercase() == *n))
+        .filter(|j| access::can_view_job(&ws, &caller, j.job_id, &j.creator))
+        .collect();
     let more = offset + limit < matching.len();
     let jobs: Vec<Value> = matching
         .iter()
@@ -168,24 +188,31 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     Ok(offset_page("jobs", jobs, offset, limit, more))
 }
 
-pub(super) async fn reset(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn reset(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let job_id = body_id(&body, "job_id")?;
     let settings = object(&body, "new_settings")?.ok_or_else(|| ApiError::missing_field("new_settings"))?;
-    app.workspace().jobs.reset(job_id, settings)?;
+    let mut ws = app.workspace();
+    authorize_job(&ws, &caller, job_id, MANAGE)?;
+    ws.jobs.reset(job_id, settings)?;
     done()
 }
 
-pub(super) async fn update(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn update(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let job_id = body_id(&body, "job_id")?;
     let changes = object(&body, "new_settings")?.unwrap_or_default();
     let remove = strings(&body, "fields_to_remove")?;
-    app.workspace().jobs.update(job_id, changes, &remove)?;
+    let mut ws = app.workspace();
+    authorize_job(&ws, &caller, job_id, MANAGE)?;
+    ws.jobs.update(job_id, changes, &remove)?;
     done()
 }
 
-pub(super) async fn delete(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let job_id = body_id(&body, "job_id")?;
-    app.workspace().jobs.delete(job_id, app.clock.moment())?;
+    let mut ws = app.workspace();
+    authorize_job(&ws, &caller, job_id, MANAGE)?;
+    ws.jobs.delete(job_id, app.clock.moment())?;
+    ws.acls.forget(&access::JOB, &job_id.to_string());
     done()
 }
 
@@ -217,7 +244,9 @@ pub(super) async fn run_now(State(app): App, caller: Caller, ApiJson(body): Body
     }
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    authorize_job(ws, &caller, job_id, MANAGE_RUN)?;
     let run_id = ws.jobs.run_now(job_id, request, &caller.user_name, app.clock.moment())?;
+    script_notebooks(ws, run_id);
     Ok(Json(json!({ "run_id": run_id, "number_in_job": run_id })))
 }
 
@@ -225,11 +254,13 @@ pub(super) async fn submit(State(app): App, caller: Caller, ApiJson(body): Body)
     let mut ws = app.workspace();
     let ws = &mut *ws;
     let run_id = ws.jobs.submit(body, &caller.user_name, app.clock.moment())?;
+    script_notebooks(ws, run_id);
     Ok(Json(json!({ "run_id": run_id })))
 }
 
 pub(super) async fn get_run(
     app: App,
+    caller: Caller,
     params: Params,
     headers: HeaderMap,
     version: ApiVersion,
@@ -237,6 +268,7 @@ pub(super) async fn get_run(
     let run_id = query_id(&params, "run_id")?;
     let base = base_url(&headers);
     let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, VIEW)?;
     let (run, task_id) = ws.jobs.run(run_id, app.clock.moment())?;
     let mut out = match task_id.and_then(|id| run.task(id)) {
         Some(task) => task_run_json(run, task, &base),
@@ -261,7 +293,12 @@ fn task_run_json(run: &super::run::Run, task: &super::run::TaskRun, base: &str) 
     out
 }
 
-pub(super) async fn list_runs(State(app): App, params: Params, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub(super) async fn list_runs(
+    State(app): App,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let limit = match params.parse::<usize>("limit")?.unwrap_or(20) {
         0 => 25,
         n if n <= 25 => n,
@@ -288,10 +325,19 @@ pub(super) async fn list_runs(State(app): App, params: Params, headers: HeaderMa
     let expand = bool_param(&params, "expand_tasks")?;
     let base = base_url(&headers);
     let mut ws = app.workspace();
+    let ws = &mut *ws;
+    // What the caller may see: runs of the jobs it can view, and its own runs without a job.
+    let existing: std::collections::HashSet<i64> = ws.jobs.jobs().map(|j| j.job_id).collect();
+    let viewable: std::collections::HashSet<i64> =
+        ws.jobs.jobs().filter(|j| access::can_view_job(ws, &caller, j.job_id, &j.creator)).map(|j| j.job_id).collect();
     let matching: Vec<_> = ws
         .jobs
         .runs(app.clock.moment())
         .into_iter()
+        .filter(|r| match r.job_id.filter(|id| existing.contains(id)) {
+            Some(id) => viewable.contains(&id),
+            None => caller.is_admin || r.creator.eq_ignore_ascii_case(&caller.user_name),
+        })
         .filter(|r| job_id.is_none_or(|id| r.job_id == Some(id)))
         .filter(|r| !active_only || r.is_active())
         .filter(|r| !completed_only || !r.is_active())
@@ -322,26 +368,43 @@ fn offset_page(key: &str, items: Vec<Value>, offset: usize, limit: usize, more: 
     Json(Value::Object(out))
 }
 
-pub(super) async fn cancel_run(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn cancel_run(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let run_id = body_id(&body, "run_id")?;
-    app.workspace().jobs.cancel(run_id, app.clock.moment())?;
+    let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, MANAGE_RUN)?;
+    ws.jobs.cancel(run_id, app.clock.moment())?;
     done()
 }
 
-pub(super) async fn cancel_all(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn cancel_all(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let job_id = if body.get("job_id").is_some_and(|v| !v.is_null()) { Some(body_id(&body, "job_id")?) } else { None };
     let all_queued = body.get("all_queued_runs").and_then(Value::as_bool).unwrap_or(false);
-    app.workspace().jobs.cancel_all(job_id, all_queued, app.clock.moment())?;
+    let mut ws = app.workspace();
+    match job_id {
+        Some(job_id) => authorize_job(&ws, &caller, job_id, MANAGE_RUN)?,
+        // Every queued run of the workspace: an admin's operation.
+        None if !caller.is_admin && all_queued => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "PERMISSION_DENIED",
+                format!("User {} cannot cancel the queued runs of every job; give a job_id", caller.user_name),
+            ));
+        }
+        None => {}
+    }
+    ws.jobs.cancel_all(job_id, all_queued, app.clock.moment())?;
     done()
 }
 
-pub(super) async fn delete_run(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_run(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let run_id = body_id(&body, "run_id")?;
-    app.workspace().jobs.delete_run(run_id, app.clock.moment())?;
+    let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, MANAGE_RUN)?;
+    ws.jobs.delete_run(run_id, app.clock.moment())?;
     done()
 }
 
-pub(super) async fn repair(State(app): App, ApiJson(body): Body) -> ApiResult<Json<Value>> {
+pub(super) async fn repair(State(app): App, caller: Caller, ApiJson(body): Body) -> ApiResult<Json<Value>> {
     let run_id = body_id(&body, "run_id")?;
     let rerun_tasks = strings(&body, "rerun_tasks")?;
     let all_failed = body.get("rerun_all_failed_tasks").and_then(Value::as_bool).unwrap_or(false);
@@ -351,17 +414,24 @@ pub(super) async fn repair(State(app): App, ApiJson(body): Body) -> ApiResult<Js
     } else {
         None
     };
-    let repair_id =
-        app.workspace().jobs.repair(run_id, &rerun_tasks, all_failed, dependents, latest, app.clock.moment())?;
+    let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, MANAGE_RUN)?;
+    let repair_id = ws.jobs.repair(run_id, &rerun_tasks, all_failed, dependents, latest, app.clock.moment())?;
     Ok(Json(json!({ "repair_id": repair_id })))
 }
 
 /// `runs/get-output`: the output of one task run (or of a run with a single task). A run of
 /// several tasks is refused, as on the service.
-pub(super) async fn get_output(State(app): App, params: Params, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub(super) async fn get_output(
+    State(app): App,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let run_id = query_id(&params, "run_id")?;
     let base = base_url(&headers);
     let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, VIEW)?;
     let (run, task_id) = ws.jobs.run(run_id, app.clock.moment())?;
     let (task, metadata) = match task_id {
         Some(id) => {
@@ -406,13 +476,14 @@ pub(super) async fn get_output(State(app): App, params: Params, headers: HeaderM
 }
 
 /// `runs/export`: the rendered notebook of a notebook task run.
-pub(super) async fn export(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn export(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let run_id = query_id(&params, "run_id")?;
     let views = params.get("views_to_export").unwrap_or("CODE");
     if !["CODE", "DASHBOARDS", "ALL"].contains(&views) {
         return Err(ApiError::invalid_parameter(format!("Invalid value for views_to_export: '{views}'")));
     }
     let mut ws = app.workspace();
+    authorize_run(&ws, &caller, run_id, VIEW)?;
     let (run, task_id) = ws.jobs.run(run_id, app.clock.moment())?;
     let task = match task_id {
         Some(id) => run.task(id),

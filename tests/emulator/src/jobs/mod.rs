@@ -6,16 +6,23 @@
 //! one transition delay per step. A task fails if its key or notebook/file path contains "fail"
 //! (or it sets `"emulator_outcome": "FAILED"`); tasks downstream of a failure end UPSTREAM_FAILED.
 //! A run over the job's `max_concurrent_runs` is SKIPPED, or QUEUED when the job's `queue` is
-//! enabled (the queue then drains with the clock, not when the earlier run ends).
+//! enabled (the queue then drains with the clock, not when the earlier run ends). A notebook task
+//! whose notebook is in the workspace tree returns the value its source passes to
+//! `dbutils.notebook.exit(...)` as `notebook_output.result`.
+//!
+//! Job access control is on: a job is visible to its owner (creator), admins and whoever was
+//! granted a level on it through `/api/2.0/permissions/jobs/{job_id}` (see `access`).
 //!
 //! Modules, from the wire inwards:
 //! - `handlers`: one function per endpoint.
+//! - `access`: who may read, run and change which job (job access control).
 //! - `store`: jobs and runs, and every operation's rules.
 //! - `run`: a run and its task runs, their results and wire shape.
 //! - `lifecycle`: the lazily-advancing life cycle of a run or task.
 //! - `settings`: job settings, their defaults, checks and the `update` merge.
 //! - `seed`: the jobs and run history a fresh emulator starts with.
 
+mod access;
 mod handlers;
 mod lifecycle;
 mod run;
@@ -32,9 +39,10 @@ use axum::{
     routing::{get, post},
 };
 
+pub(crate) use access::JOB;
 pub(crate) use store::Jobs;
 
-use crate::{extract::Params, workspace::AppState};
+use crate::{extract::Params, identity::Caller, workspace::AppState};
 
 /// Which Jobs API version a router serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +55,12 @@ pub(crate) enum ApiVersion {
 pub(crate) fn router(version: ApiVersion) -> Router<Arc<AppState>> {
     Router::new()
         .route("/create", post(handlers::create))
-        .route("/get", get(move |app: State<Arc<AppState>>, params: Params| handlers::get(app, params, version)))
+        .route(
+            "/get",
+            get(move |app: State<Arc<AppState>>, caller: Caller, params: Params| {
+                handlers::get(app, caller, params, version)
+            }),
+        )
         .route("/list", get(handlers::list))
         .route("/reset", post(handlers::reset))
         .route("/update", post(handlers::update))
@@ -56,8 +69,8 @@ pub(crate) fn router(version: ApiVersion) -> Router<Arc<AppState>> {
         .route("/runs/submit", post(handlers::submit))
         .route(
             "/runs/get",
-            get(move |app: State<Arc<AppState>>, params: Params, headers: HeaderMap| {
-                handlers::get_run(app, params, headers, version)
+            get(move |app: State<Arc<AppState>>, caller: Caller, params: Params, headers: HeaderMap| {
+                handlers::get_run(app, caller, params, headers, version)
             }),
         )
         .route("/runs/list", get(handlers::list_runs))

@@ -71,6 +71,52 @@ impl TaskScript {
     }
 }
 
+/// The value a notebook's source passes to its first `dbutils.notebook.exit(...)`: the text of a
+/// string literal, or the expression as written otherwise. `None` without such a call.
+pub(crate) fn notebook_exit_value(source: &str) -> Option<String> {
+    let start = source.find("dbutils.notebook.exit(")? + "dbutils.notebook.exit(".len();
+    let rest = &source[start..];
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut end = None;
+    for (i, c) in rest.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' | '[' | '{' => depth += 1,
+                ')' if depth == 0 => {
+                    end = Some(i);
+                    break;
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    let arg = rest[..end?].trim();
+    for q in ["\"\"\"", "\'\'\'", "\"", "\'"] {
+        if arg.len() >= 2 * q.len() && arg.starts_with(q) && arg.ends_with(q) {
+            let inner = &arg[q.len()..arg.len() - q.len()];
+            let escaped = format!("\\{}", &q[..1]);
+            // `"a" + "b"` starts and ends with a quote but is no single literal.
+            if !inner.replace(&escaped, "").contains(q) {
+                return Some(inner.replace(&escaped, &q[..1]));
+            }
+        }
+    }
+    Some(arg.to_owned())
+}
+
 /// One task of a run.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskRun {
@@ -349,5 +395,21 @@ fn insert_life(out: &mut Map<String, Value>, life: &Lifecycle, parent: bool) {
     if let Some(end) = life.end_time {
         out.insert("end_time".into(), json!(end));
         out.insert("run_duration".into(), json!(end.saturating_sub(life.start_time)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::notebook_exit_value;
+
+    #[test]
+    fn the_exit_value_is_the_literal_or_the_expression() {
+        assert_eq!(notebook_exit_value("x = 1\ndbutils.notebook.exit(\"done: 42\")\n").as_deref(), Some("done: 42"));
+        assert_eq!(notebook_exit_value("dbutils.notebook.exit('it\\'s ok')").as_deref(), Some("it's ok"));
+        assert_eq!(
+            notebook_exit_value("dbutils.notebook.exit(json.dumps({\"rows\": n}))").as_deref(),
+            Some("json.dumps({\"rows\": n})")
+        );
+        assert_eq!(notebook_exit_value("print('no exit')"), None);
     }
 }

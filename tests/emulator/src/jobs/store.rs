@@ -335,6 +335,28 @@ impl Jobs {
         Ok((run, task))
     }
 
+    /// The job a run (or task run) belongs to, and who started it; nothing is advanced.
+    pub fn run_owner(&self, run_id: i64) -> Result<(Option<i64>, String), ApiError> {
+        let parent = self.task_runs.get(&run_id).copied().unwrap_or(run_id);
+        let run = self.runs.get(&parent).ok_or_else(|| run_not_found(run_id))?;
+        Ok((run.job_id, run.creator.clone()))
+    }
+
+    /// Gives the notebook tasks of a new run the value their notebook passes to
+    /// `dbutils.notebook.exit`, looked up by notebook path with `exit_of`.
+    pub fn script_notebooks(&mut self, run_id: i64, exit_of: impl Fn(&str) -> Option<String>) {
+        let Some(run) = self.runs.get_mut(&run_id) else { return };
+        for task in &mut run.tasks {
+            if task.script.error.is_some() || task.script.result.is_some() {
+                continue;
+            }
+            let path = task.settings.get("notebook_task").and_then(|n| n.get("notebook_path")).and_then(Value::as_str);
+            if let Some(value) = path.and_then(&exit_of) {
+                task.script.result = Some(value);
+            }
+        }
+    }
+
     /// A top-level run, brought up to date; task run ids are refused.
     fn parent_mut(&mut self, run_id: i64, at: Moment) -> Result<&mut Run, ApiError> {
         if self.task_runs.contains_key(&run_id) {

@@ -46,6 +46,14 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, app: &AppState) -> Ap
             Ok(w) => Ok((&acl::WAREHOUSE, w.creator_name.clone())),
             Err(e) => Err(e),
         },
+        "jobs" => match id.parse::<i64>().ok().and_then(|job_id| ws.jobs.job(job_id).ok()) {
+            Some(job) => Ok((&crate::jobs::JOB, job.creator.clone())),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RESOURCE_DOES_NOT_EXIST",
+                format!("Job {id} does not exist."),
+            )),
+        },
         other => Err(ApiError::invalid_parameter(format!("Object type '{other}' is not supported."))),
     }
 }

@@ -263,3 +263,78 @@ async fn job_and_run_lists_page_with_tokens() {
     assert_eq!(active["runs"][0]["state"]["life_cycle_state"], "RUNNING");
     assert_eq!(api.get("/api/2.2/jobs/runs/list", &[("limit", "26")]).await.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn jobs_and_their_runs_are_visible_to_owners_admins_and_grantees() {
+    use databricks_emulator::ALICE_TOKEN;
+    let api = Api::start().await;
+    let denied =
+        |verb: &str, what: &str| format!("User alice.nguyen@example.com does not have {verb} permissions on {what}");
+    let get = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/get", &[("job_id", "101")]).await;
+    assert_error(&get, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("View", "job 101"));
+    let run = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/runs/get", &[("run_id", "1011")]).await;
+    assert_error(&run, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("View", "job 101"));
+    let output = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/runs/get-output", &[("run_id", "101101")]).await;
+    assert_error(&output, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("View", "job 101"));
+    let (status, listed) = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/list", &[]).await;
+    assert_eq!((status, listed.get("jobs")), (StatusCode::OK, None), "alice sees no seeded job: {listed}");
+    let (_, runs) = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/runs/list", &[]).await;
+    assert_eq!(runs.get("runs"), None, "nor their runs: {runs}");
+    // A missing job is reported before a missing permission.
+    let missing = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/get", &[("job_id", "999999")]).await;
+    assert_error(&missing, StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", "Job 999999 does not exist");
+
+    let grant = |level: &str| json!({"access_control_list": [{"user_name": "alice.nguyen@example.com", "permission_level": level}]});
+    let patched = api.http.patch(api.url("/api/2.0/permissions/jobs/101")).json(&grant("CAN_VIEW"));
+    let (status, acl) = crate::util::read(patched.bearer_auth(crate::util::DEMO).send().await).await;
+    assert_eq!(status, StatusCode::OK, "{acl}");
+    assert_eq!(acl["object_id"], "/jobs/101");
+    let (status, _) = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/get", &[("job_id", "101")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, runs) = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/runs/list", &[]).await;
+    assert!(runs["runs"].as_array().expect("runs").iter().all(|r| r["job_id"] == 101), "{runs}");
+    let run_now = api.post_as(ALICE_TOKEN, "/api/2.2/jobs/run-now", json!({"job_id": 101})).await;
+    assert_error(&run_now, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("Manage Run", "job 101"));
+
+    let patched = api.http.patch(api.url("/api/2.0/permissions/jobs/101")).json(&grant("CAN_MANAGE_RUN"));
+    assert_eq!(crate::util::read(patched.bearer_auth(crate::util::DEMO).send().await).await.0, StatusCode::OK);
+    let (status, started) = api.post_as(ALICE_TOKEN, "/api/2.2/jobs/run-now", json!({"job_id": 101})).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let update =
+        api.post_as(ALICE_TOKEN, "/api/2.2/jobs/update", json!({"job_id": 101, "new_settings": {"name": "x"}})).await;
+    assert_error(&update, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("Manage", "job 101"));
+    let delete = api.post_as(ALICE_TOKEN, "/api/2.2/jobs/delete", json!({"job_id": 101})).await;
+    assert_error(&delete, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("Manage", "job 101"));
+
+    // One-time runs belong to whoever submitted them.
+    let task = json!({"task_key": "t", "notebook_task": {"notebook_path": "/x"}});
+    let (_, submitted) = api.post("/api/2.2/jobs/runs/submit", json!({"tasks": [task]})).await;
+    let id = submitted["run_id"].to_string();
+    let hidden = api.get_as(ALICE_TOKEN, "/api/2.2/jobs/runs/get", &[("run_id", &id)]).await;
+    assert_error(&hidden, StatusCode::FORBIDDEN, "PERMISSION_DENIED", &denied("View", &format!("run {id}")));
+}
+
+#[tokio::test]
+async fn a_notebook_task_returns_the_value_its_notebook_exits_with() {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    let api = Api::start().await;
+    let path = "/Shared/exit_demo";
+    let source = "x = 6 * 7\ndbutils.notebook.exit(\"answer: 42\")\n";
+    let import = json!({"path": path, "content": STANDARD.encode(source), "format": "SOURCE", "language": "PYTHON"});
+    assert_eq!(api.post("/api/2.0/workspace/import", import).await.0, StatusCode::OK);
+    let task = json!({"task_key": "nb", "notebook_task": {"notebook_path": path}});
+    let (status, submitted) = api.post("/api/2.2/jobs/runs/submit", json!({"run_name": "exit", "tasks": [task]})).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let run = get_run(&api, submitted["run_id"].as_i64().expect("run id")).await;
+    let task_run = run["tasks"][0]["run_id"].to_string();
+    let (status, output) = api.get("/api/2.2/jobs/runs/get-output", &[("run_id", &task_run)]).await;
+    assert_eq!(status, StatusCode::OK, "{output}");
+    assert_eq!(output["notebook_output"], json!({"result": "answer: 42", "truncated": false}));
+    // A notebook that is not in the tree succeeds without a value, as before.
+    let task = json!({"task_key": "nb", "notebook_task": {"notebook_path": "/Shared/elsewhere"}});
+    let (_, submitted) = api.post("/api/2.2/jobs/runs/submit", json!({"tasks": [task]})).await;
+    let run = get_run(&api, submitted["run_id"].as_i64().expect("run id")).await;
+    let (_, output) =
+        api.get("/api/2.2/jobs/runs/get-output", &[("run_id", &run["tasks"][0]["run_id"].to_string())]).await;
+    assert_eq!(output["notebook_output"], json!({"truncated": false}));
+}
