@@ -6,7 +6,10 @@
 //! Each test reads as a specification; `support` holds the harness that makes each a few lines.
 
 mod clusters;
+mod files;
+mod libraries;
 mod loading;
 mod protocol;
 mod sandbox;
+mod secrets;
 mod support;
