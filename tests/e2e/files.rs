@@ -415,3 +415,16 @@ async fn a_refused_credential_is_a_permission_error() {
         assert!(text.starts_with("Permission denied") && text.contains("401"), "{tool}: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_volume_file_larger_than_a_response_may_be_is_a_clear_failure() {
+    let h = Setup::new(&["files"]).config("[plugins.files.limits]\nmax_response_mib = 1").start().await;
+    let path = format!("{LANDING}/big.txt");
+    h.ok("upload_volume_file", json!({"path": path, "content": "y".repeat(1024 * 1024 + 1)})).await;
+    let text = h.err("read_volume_file", json!({"path": path, "length": 10})).await;
+    assert!(text.starts_with("Failed") && text.contains("cannot read this one"), "{text}");
+    // DBFS reads are ranged by the service, so a big DBFS file reads fine in windows.
+    h.ok("write_dbfs_file", json!({"path": "/tmp/big.txt", "content": "y".repeat(1024 * 1024 + 1)})).await;
+    let (_, end) = h.ok("read_dbfs_file", json!({"path": "/tmp/big.txt", "offset": 1024 * 1024})).await;
+    assert_eq!(end["content"], "y");
+}

@@ -155,7 +155,8 @@ pub struct ReadVolume {
 
 /// Read part of a file in a Unity Catalog volume: up to `length` bytes from `offset` (64 KB from
 /// the start by default). Text comes back as is; binary content (or `encoding: "base64"`) as
-/// base64. When the file goes on, the result says so and gives `next_offset` to continue.
+/// base64. When the file goes on, the result says so and gives `next_offset` to continue. Files
+/// larger than the server's response limit (16 MB by default) cannot be read.
 #[tool(read_only, idempotent, title = "Read volume file")]
 pub(crate) fn read_volume_file(ctx: &Context, args: ReadVolume) -> Result<Output<FileContent>> {
     let file = volume_path(&args.path, true)?;
@@ -163,7 +164,15 @@ pub(crate) fn read_volume_file(ctx: &Context, args: ReadVolume) -> Result<Output
         headers: vec![("accept".into(), "application/octet-stream".into())],
         ..Request::new(Method::Get, api_path("files", &file))
     };
-    let response = check(ctx.send(request)?, &file, "file")?;
+    // The Files API sends the whole file (the host passes no `Range` header), so a file larger
+    // than the host's response limit cannot be read here; say so rather than fail obscurely.
+    let response = ctx.send(request).map_err(|e| match e {
+        ToolError::Internal(m) if m.starts_with("host limit reached") => ToolError::Failed(format!(
+            "{file} is larger than one workspace response may be on this server ({m}); read_volume_file fetches the whole file, so it cannot read this one"
+        )),
+        other => other,
+    })?;
+    let response = check(response, &file, "file")?;
     let bytes = response.body;
     let size = bytes.len() as u64;
     let (offset, length) = read_window(args.offset, args.length, size)?;
