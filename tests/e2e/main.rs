@@ -6,12 +6,15 @@
 //! Each test reads as a specification; `support` holds the harness that makes each a few lines.
 
 mod clusters;
+mod files;
 mod jobs;
+mod libraries;
 mod loading;
 mod protocol;
 mod readme;
 mod repos;
 mod sandbox;
+mod secrets;
 mod sql;
 mod support;
 mod workspace;

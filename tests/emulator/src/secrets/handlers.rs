@@ -56,6 +56,41 @@ fn permission(raw: &str) -> Result<String, ApiError> {
     }
 }
 
+/// The rank of a scope permission: `READ` < `WRITE` < `MANAGE`.
+fn rank(permission: &str) -> usize {
+    match permission {
+        "READ" => 1,
+        "WRITE" => 2,
+        "MANAGE" => 3,
+        _ => 0,
+    }
+}
+
+/// `Ok` if the caller holds at least `needed` on the scope: through an ACL for their user name or
+/// one of their groups. Workspace admins hold `MANAGE` on every scope.
+fn authorize(scope: &Scope, name: &str, caller: &Caller, needed: &str) -> Result<(), ApiError> {
+    if caller.is_admin {
+        return Ok(());
+    }
+    let held = scope
+        .acls
+        .iter()
+        .filter(|(principal, _)| {
+            principal.eq_ignore_ascii_case(&caller.user_name) || caller.groups.iter().any(|g| g == *principal)
+        })
+        .map(|(_, permission)| rank(permission))
+        .max()
+        .unwrap_or(0);
+    if held >= rank(needed) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        format!("User {} does not have {needed} permission on scope {name}.", caller.user_name),
+    ))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct ScopeBody {
@@ -106,10 +141,15 @@ pub(super) async fn create_scope(
     done()
 }
 
-pub(super) async fn delete_scope(State(app): App, ApiJson(body): ApiJson<ScopeBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_scope(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<ScopeBody>,
+) -> ApiResult<Json<Value>> {
     let name = required("scope", body.scope)?;
     let mut ws = app.workspace();
-    ws.secrets.scopes.remove(&name).ok_or_else(|| does_not_exist(format!("Scope {name} does not exist!")))?;
+    authorize(scope(&mut ws.secrets, &name)?, &name, &caller, "MANAGE")?;
+    ws.secrets.scopes.remove(&name);
     done()
 }
 
@@ -139,7 +179,7 @@ pub(super) struct SecretBody {
     bytes_value: Option<String>,
 }
 
-pub(super) async fn put(State(app): App, ApiJson(body): ApiJson<SecretBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn put(State(app): App, caller: Caller, ApiJson(body): ApiJson<SecretBody>) -> ApiResult<Json<Value>> {
     let scope_name = required("scope", body.scope)?;
     let key = required("key", body.key)?;
     valid_name("Secret key", &key, &[])?;
@@ -157,6 +197,7 @@ pub(super) async fn put(State(app): App, ApiJson(body): ApiJson<SecretBody>) -> 
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, &scope_name)?;
+    authorize(scope, &scope_name, &caller, "WRITE")?;
     if scope.backend_type != "DATABRICKS" {
         return Err(ApiError::invalid_parameter(format!(
             "Scope {scope_name} is backed by Azure Key Vault; write its secrets through Azure."
@@ -173,11 +214,16 @@ pub(super) async fn put(State(app): App, ApiJson(body): ApiJson<SecretBody>) -> 
     done()
 }
 
-pub(super) async fn delete(State(app): App, ApiJson(body): ApiJson<SecretBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<SecretBody>,
+) -> ApiResult<Json<Value>> {
     let scope_name = required("scope", body.scope)?;
     let key = required("key", body.key)?;
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, &scope_name)?;
+    authorize(scope, &scope_name, &caller, "WRITE")?;
     scope
         .secrets
         .remove(&key)
@@ -185,10 +231,11 @@ pub(super) async fn delete(State(app): App, ApiJson(body): ApiJson<SecretBody>) 
     done()
 }
 
-pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let scope_name = params.required("scope")?;
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, scope_name)?;
+    authorize(scope, scope_name, &caller, "READ")?;
     let secrets: Vec<Value> = scope
         .secrets
         .iter()
@@ -197,11 +244,12 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     Ok(Json(if secrets.is_empty() { json!({}) } else { json!({ "secrets": secrets }) }))
 }
 
-pub(super) async fn get(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn get(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let scope_name = params.required("scope")?;
     let key = params.required("key")?;
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, scope_name)?;
+    authorize(scope, scope_name, &caller, "READ")?;
     let (value, _) = scope
         .secrets
         .get(key)
@@ -217,12 +265,18 @@ pub(super) struct AclBody {
     permission: Option<String>,
 }
 
-pub(super) async fn put_acl(State(app): App, ApiJson(body): ApiJson<AclBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn put_acl(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<AclBody>,
+) -> ApiResult<Json<Value>> {
     let scope_name = required("scope", body.scope)?;
     let principal = required("principal", body.principal)?;
     let permission = permission(&required("permission", body.permission)?)?;
     let mut ws = app.workspace();
-    scope(&mut ws.secrets, &scope_name)?.acls.insert(principal, permission);
+    let scope = scope(&mut ws.secrets, &scope_name)?;
+    authorize(scope, &scope_name, &caller, "MANAGE")?;
+    scope.acls.insert(principal, permission);
     done()
 }
 
@@ -230,19 +284,21 @@ fn acl_not_found(scope: &str, principal: &str) -> ApiError {
     does_not_exist(format!("Failed to get secret ACL for principal {principal} on scope {scope}."))
 }
 
-pub(super) async fn get_acl(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn get_acl(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let scope_name = params.required("scope")?;
     let principal = params.required("principal")?;
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, scope_name)?;
+    authorize(scope, scope_name, &caller, "MANAGE")?;
     let permission = scope.acls.get(principal).ok_or_else(|| acl_not_found(scope_name, principal))?;
     Ok(Json(json!({ "principal": principal, "permission": permission })))
 }
 
-pub(super) async fn list_acls(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_acls(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let scope_name = params.required("scope")?;
     let mut ws = app.workspace();
     let scope = scope(&mut ws.secrets, scope_name)?;
+    authorize(scope, scope_name, &caller, "MANAGE")?;
     let items: Vec<Value> = scope
         .acls
         .iter()
@@ -251,13 +307,16 @@ pub(super) async fn list_acls(State(app): App, params: Params) -> ApiResult<Json
     Ok(Json(if items.is_empty() { json!({}) } else { json!({ "items": items }) }))
 }
 
-pub(super) async fn delete_acl(State(app): App, ApiJson(body): ApiJson<AclBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_acl(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<AclBody>,
+) -> ApiResult<Json<Value>> {
     let scope_name = required("scope", body.scope)?;
     let principal = required("principal", body.principal)?;
     let mut ws = app.workspace();
-    scope(&mut ws.secrets, &scope_name)?
-        .acls
-        .remove(&principal)
-        .ok_or_else(|| acl_not_found(&scope_name, &principal))?;
+    let scope = scope(&mut ws.secrets, &scope_name)?;
+    authorize(scope, &scope_name, &caller, "MANAGE")?;
+    scope.acls.remove(&principal).ok_or_else(|| acl_not_found(&scope_name, &principal))?;
     done()
 }

@@ -4,6 +4,12 @@
 //! host, not the emulator, keeps plugins from calling it). Limits (reference §1.8): keys
 //! `[A-Za-z0-9-_.]` up to 128 characters, values up to 128 KB, 1000 secrets per scope.
 //!
+//! Permissions follow the scope's ACLs (reference §2, "Missing permission gives
+//! PERMISSION_DENIED"): listing secrets (and `get`) needs `READ`, `put` and `delete` need `WRITE`,
+//! the ACL endpoints and deleting the scope need `MANAGE`; a principal holds the strongest
+//! permission granted to its user name or any of its groups, and workspace admins hold `MANAGE`
+//! everywhere. Any user may list scopes and create one (becoming its `MANAGE` principal).
+//!
 //! `Test` seed: scope `test-scope` (DATABRICKS backend, `demo.user@example.com` MANAGE, `users`
 //! READ) with keys `db-password` = `hunter2` and `api-key` = `sk-test-123`. `Demo` adds scopes for
 //! ETL, ML and an Azure Key Vault-backed one.

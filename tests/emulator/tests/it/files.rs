@@ -300,6 +300,46 @@ async fn secrets_list_metadata_get_values_and_manage_acls() {
 }
 
 #[tokio::test]
+async fn secret_scopes_enforce_their_acls() {
+    let api = Api::start().await;
+    let alice = databricks_emulator::ALICE_TOKEN;
+    // test-scope grants `users` READ: Alice may list its keys but not write or manage it.
+    let (status, list) = api.get_as(alice, "/api/2.0/secrets/list", &[("scope", "test-scope")]).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let put = json!({"scope": "test-scope", "key": "mine", "string_value": "x"});
+    let denied = api.post_as(alice, "/api/2.0/secrets/put", put.clone()).await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        "User alice.nguyen@example.com does not have WRITE permission on scope test-scope.",
+    );
+    for (path, body) in [
+        ("/api/2.0/secrets/delete", json!({"scope": "test-scope", "key": "api-key"})),
+        ("/api/2.0/secrets/scopes/delete", json!({"scope": "test-scope"})),
+        (
+            "/api/2.0/secrets/acls/put",
+            json!({"scope": "test-scope", "principal": "alice.nguyen@example.com", "permission": "MANAGE"}),
+        ),
+        ("/api/2.0/secrets/acls/delete", json!({"scope": "test-scope", "principal": "users"})),
+    ] {
+        assert_eq!(api.post_as(alice, path, body).await.1["error_code"], "PERMISSION_DENIED", "{path}");
+    }
+    for path in ["/api/2.0/secrets/acls/list"] {
+        assert_eq!(api.get_as(alice, path, &[("scope", "test-scope")]).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    // A group grant counts: data-engineers WRITE lets Alice write; the admin can do anything.
+    let grant = json!({"scope": "test-scope", "principal": "data-engineers", "permission": "WRITE"});
+    assert_eq!(api.post("/api/2.0/secrets/acls/put", grant).await.0, StatusCode::OK);
+    assert_eq!(api.post_as(alice, "/api/2.0/secrets/put", put).await.0, StatusCode::OK);
+    // Her own scope is hers to manage, and a missing scope is still 404 first.
+    assert_eq!(api.post_as(alice, "/api/2.0/secrets/scopes/create", json!({"scope": "a"})).await.0, StatusCode::OK);
+    assert_eq!(api.get_as(alice, "/api/2.0/secrets/acls/list", &[("scope", "a")]).await.0, StatusCode::OK);
+    let missing = api.get_as(alice, "/api/2.0/secrets/list", &[("scope", "nope")]).await;
+    assert_eq!(missing.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn test_seed_ids_are_fixed() {
     let api = Api::start().await;
     for (path, id) in [
