@@ -11,8 +11,22 @@
 //! `tpch.customer`, `tpch.orders`), `finance` (`gl.accounts`, `gl.journal_entries`, the view
 //! `reporting.monthly_revenue`, volumes `gl.raw_exports` and `reporting.board_decks`, functions
 //! `gl.fiscal_quarter` and `gl.mask_account`) and `main.sales.customers`.
+//!
+//! Grants (`Test`): `data-engineers` (alice, bob, the service principal) hold `USE_CATALOG` on
+//! `main`, `USE_SCHEMA` on `main.default` and `SELECT` on `main.default.trips`; nobody but the
+//! owner (`demo.user@example.com`, an admin) may read the volume `main.default.landing`. `Demo`
+//! adds `USE_CATALOG`, `USE_SCHEMA` and `SELECT` on `samples` for `account users`.
+//!
+//! Lineage (`Test`): the notebook `Daily Report` (object id `1000000000000006`) and the job 101
+//! read `main.default.trips`. `Demo` adds `samples.nyctaxi.trips` → `main.default.trips` (job
+//! 102), `samples.tpch.customer` → `main.sales.customers` (pipeline `sales-etl`), and the view `finance.reporting.monthly_revenue` reads `finance.gl.journal_entries` and
+//! `finance.gl.accounts` (recorded from its SQL).
 
-use super::store::{Function, Meta, Unity, Volume};
+use super::{
+    grants::{ACCOUNT_USERS, Securable},
+    lineage::{Edge, Entity},
+    store::{Function, Meta, Unity, Volume, key3},
+};
 use crate::{
     config::Seed,
     sql::engine::{Context, execute},
@@ -37,10 +51,31 @@ pub(crate) fn populate(uc: &mut Unity, seed: Seed, now: u64) {
         volume_type: "MANAGED".into(),
         storage_location: None,
     });
+    uc.grant(Securable::Catalog, "main", "data-engineers", &["USE_CATALOG"]);
+    uc.grant(Securable::Schema, "main.default", "data-engineers", &["USE_SCHEMA"]);
+    uc.grant(Securable::Table, "main.default.trips", "data-engineers", &["SELECT"]);
+    let trips = key3("main", "default", "trips");
+    for entity in [Entity::Notebook(1_000_000_000_000_006), Entity::Job(101)] {
+        let at = now.saturating_sub(DAY_MS);
+        uc.lineage.push(Edge { source: Some(trips.clone()), target: None, entity: Some(entity), at });
+    }
     if seed != Seed::Demo {
         return;
     }
     demo(uc, created);
+    uc.grant(Securable::Catalog, "samples", ACCOUNT_USERS, &["USE_CATALOG", "USE_SCHEMA", "SELECT"]);
+    uc.lineage.push(Edge {
+        source: Some(key3("samples", "nyctaxi", "trips")),
+        target: Some(trips),
+        entity: Some(Entity::Job(102)),
+        at: now.saturating_sub(2 * DAY_MS),
+    });
+    uc.lineage.push(Edge {
+        source: Some(key3("samples", "tpch", "customer")),
+        target: Some(key3("main", "sales", "customers")),
+        entity: Some(Entity::Pipeline("11111111-2222-4333-8444-000000000001".into())),
+        at: now.saturating_sub(3 * DAY_MS),
+    });
 }
 
 /// A catalog with the two schemas the service creates with every catalog.
