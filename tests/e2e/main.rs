@@ -10,3 +10,4 @@ mod loading;
 mod protocol;
 mod sandbox;
 mod support;
+mod unity_catalog;

@@ -258,7 +258,8 @@ pub struct UpdateSchema {
     pub owner: Option<String>,
 }
 
-/// Change a schema's comment and/or owner.
+/// Change a schema's comment and/or owner; give only what changes. Giving away ownership may
+/// leave you unable to manage it.
 #[tool(destructive, idempotent, title = "Update schema")]
 fn update_schema(ctx: &Context, args: UpdateSchema) -> Result<Output<Json<Schema>>> {
     let body = update_body(args.comment.as_ref(), args.owner.as_ref())?;

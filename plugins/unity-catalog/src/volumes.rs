@@ -146,7 +146,7 @@ pub struct UpdateVolume {
     pub owner: Option<String>,
 }
 
-/// Change a volume's comment and/or owner.
+/// Change a volume's comment and/or owner; give only what changes. Its files are not touched.
 #[tool(destructive, idempotent, title = "Update volume")]
 pub fn update_volume(ctx: &Context, args: UpdateVolume) -> Result<Output<Json<Volume>>> {
     let body = update_body(args.comment.as_ref(), args.owner.as_ref())?;
