@@ -16,7 +16,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, LogLevel, WitRequest, WitResponse, WitSendError};
-use crate::config::Limits;
+use crate::config::{Limits, Settings};
 use crate::guest_output::GuestOutput;
 use crate::manifest::{self, Grant, normalize_path};
 use crate::workspace::{ApiRequest, SendError, WorkspaceClient};
@@ -50,6 +50,7 @@ pub struct CallEnv {
     pub request_id: String,
     pub grants: Arc<[Grant]>,
     pub limits: Limits,
+    pub settings: Settings,
     pub client: Option<WorkspaceClient>,
     pub progress: Option<ProgressSink>,
     pub cancel: CancellationToken,
@@ -294,6 +295,10 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
         }
         let mut list = self.env.compensations.lock().unwrap_or_else(|e| e.into_inner());
         list.retain(|(h, _)| *h != handle);
+    }
+
+    async fn setting(&mut self, key: String) -> Option<String> {
+        self.env.settings.get(&key).cloned()
     }
 }
 

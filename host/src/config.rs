@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -70,7 +71,39 @@ pub struct PluginConfig {
     /// Limits for this plugin; unset fields take the defaults.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Settings the plugin reads through the `setting` import, e.g. the SQL plugin's
+    /// `warehouse_id`. Strings, numbers and booleans; the plugin sees them as text.
+    #[serde(default)]
+    pub settings: BTreeMap<String, SettingValue>,
 }
+
+/// A setting's value as written in the file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl std::fmt::Display for SettingValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(s) => f.write_str(s),
+            Self::Integer(n) => write!(f, "{n}"),
+            Self::Float(x) => write!(f, "{x}"),
+            Self::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// One plugin's settings as the plugin reads them.
+pub type Settings = Arc<BTreeMap<String, String>>;
+
+/// Longest setting key and value.
+const MAX_SETTING_KEY: usize = 64;
+const MAX_SETTING_VALUE: usize = 4096;
 
 /// Limits as written in the file; every field optional so per-plugin tables can override a few.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -155,9 +188,30 @@ impl Config {
         let config: Self = toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?;
         config.limits_for("")?;
         for name in config.plugins.keys() {
-            config.limits_for(name).with_context(|| format!("in [plugins.{name}.limits]"))?;
+            config.limits_for(name).with_context(|| format!("in [plugins.{name}.limits] of {}", path.display()))?;
+            config.settings_for(name).with_context(|| format!("in [plugins.{name}.settings] of {}", path.display()))?;
         }
         Ok(config)
+    }
+
+    /// The settings of plugin `name`, checked: keys are `[a-z0-9_]`, values short.
+    pub fn settings_for(&self, name: &str) -> anyhow::Result<Settings> {
+        let Some(plugin) = self.plugins.get(name) else { return Ok(Settings::default()) };
+        let mut settings = BTreeMap::new();
+        for (key, value) in &plugin.settings {
+            if key.is_empty()
+                || key.len() > MAX_SETTING_KEY
+                || !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                bail!("setting `{key}`: keys are 1 to {MAX_SETTING_KEY} characters of a-z, 0-9 and _");
+            }
+            let value = value.to_string();
+            if value.len() > MAX_SETTING_VALUE {
+                bail!("setting `{key}` is longer than {MAX_SETTING_VALUE} bytes");
+            }
+            settings.insert(key.clone(), value);
+        }
+        Ok(Arc::new(settings))
     }
 
     /// The limits of plugin `name`: defaults, then `[limits]`, then `[plugins.NAME.limits]`.
@@ -203,6 +257,20 @@ mod tests {
     fn the_cache_is_on_unless_turned_off() {
         assert!(Config::default().cache_enabled());
         assert!(!toml::from_str::<Config>("cache = false").unwrap().cache_enabled());
+    }
+
+    #[test]
+    fn plugin_settings_are_text_and_checked() {
+        let config: Config =
+            toml::from_str("[plugins.sql.settings]\nwarehouse_id = \"abc\"\nrow_limit = 50\nstrict = true\n").unwrap();
+        let sql = config.settings_for("sql").unwrap();
+        assert_eq!(sql.get("warehouse_id").map(String::as_str), Some("abc"));
+        assert_eq!(sql.get("row_limit").map(String::as_str), Some("50"));
+        assert_eq!(sql.get("strict").map(String::as_str), Some("true"));
+        assert!(config.settings_for("other").unwrap().is_empty());
+        let bad: Config = toml::from_str("[plugins.sql.settings]\n\"Bad Key\" = 1\n").unwrap();
+        assert!(bad.settings_for("sql").unwrap_err().to_string().contains("Bad Key"));
+        assert!(toml::from_str::<Config>("[plugins.sql.settings]\nnested = { a = 1 }\n").is_err());
     }
 
     #[test]

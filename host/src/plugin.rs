@@ -23,7 +23,7 @@ use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::{self, CallContext, ToolPackPre};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
-use crate::config::Limits;
+use crate::config::{Limits, Settings};
 use crate::engine::Runtime;
 use crate::guest_output::GuestOutput;
 use crate::manifest::{Manifest, SUPPORTED_CONTRACTS, ToolSpec};
@@ -39,6 +39,8 @@ pub struct Plugin {
     /// Hex sha256 of the `.wasm` bytes.
     pub digest: String,
     pub limits: Limits,
+    /// What the operator configured for this plugin (`setting` import).
+    pub settings: Settings,
     pre: ToolPackPre<CallState>,
     runtime: Arc<Runtime>,
     grants: Arc<[crate::manifest::Grant]>,
@@ -103,12 +105,13 @@ pub struct CallRequest {
 }
 
 impl Plugin {
-    /// Load a plugin from its bytes. `limits_for` gives the limits once the name is known.
+    /// Load a plugin from its bytes. `configure` gives its limits and settings once the name is
+    /// known.
     pub async fn load(
         runtime: &Arc<Runtime>,
         file: &Path,
         bytes: Vec<u8>,
-        limits_for: impl Fn(&str) -> anyhow::Result<Limits>,
+        configure: impl Fn(&str) -> anyhow::Result<(Limits, Settings)>,
     ) -> Result<Self, LoadError> {
         let fail = |reason: String| LoadError { file: file.to_path_buf(), reason };
         let digest = hex(&Sha256::digest(&bytes));
@@ -131,7 +134,7 @@ impl Plugin {
             total_ms = started.elapsed().as_secs_f64() * 1000.0,
             "plugin prepared"
         );
-        let limits = limits_for(&manifest.name).map_err(|e| fail(format!("{e:#}")))?;
+        let (limits, settings) = configure(&manifest.name).map_err(|e| fail(format!("{e:#}")))?;
         let validators = manifest
             .tools
             .iter()
@@ -144,6 +147,7 @@ impl Plugin {
             file: file.to_path_buf(),
             digest,
             limits,
+            settings,
             pre,
             runtime: runtime.clone(),
             validators,
@@ -179,6 +183,7 @@ impl Plugin {
             request_id: request.request_id.clone(),
             grants: self.grants.clone(),
             limits: self.limits,
+            settings: self.settings.clone(),
             client,
             progress: request.progress.clone(),
             cancel: request.cancel.clone(),
@@ -297,6 +302,7 @@ async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, fil
         request_id: "load".into(),
         grants: Arc::new([]),
         limits: Limits::default(),
+        settings: Settings::default(),
         client: None,
         progress: None,
         cancel: CancellationToken::new(),

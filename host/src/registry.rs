@@ -100,7 +100,10 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
     files.sort();
     for file in files {
         let loaded = match std::fs::read(&file) {
-            Ok(bytes) => Plugin::load(runtime, &file, bytes, |name| config.limits_for(name)).await,
+            Ok(bytes) => {
+                Plugin::load(runtime, &file, bytes, |name| Ok((config.limits_for(name)?, config.settings_for(name)?)))
+                    .await
+            }
             Err(e) => Err(LoadError { file: file.clone(), reason: format!("cannot read: {e}") }),
         };
         let added = loaded.and_then(|plugin| {

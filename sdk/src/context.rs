@@ -86,6 +86,26 @@ impl Request {
     }
 }
 
+/// `value` percent-encoded as one path segment, for ids and names that go in a path
+/// (`/api/2.0/sql/statements/{id}`, a Unity Catalog full name, a volume file path part): every
+/// byte outside `A-Za-z0-9-._~` is escaped, so a `/`, `..` or `?` in an argument can never
+/// change which endpoint is called.
+pub fn segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    // `.` and `..` alone are not names: escape them too.
+    if out == "." || out == ".." {
+        out = out.replace('.', "%2E");
+    }
+    out
+}
+
 /// The workspace's answer to a [`Request`], whatever its status.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -214,6 +234,12 @@ impl Context {
     pub fn sleep(&self, duration: Duration) -> Result<()> {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         if host::sleep(millis) { Ok(()) } else { Err(ToolError::Cancelled) }
+    }
+
+    /// A setting the operator configured for this plugin (`[plugins.NAME.settings]` in the
+    /// host's configuration), e.g. a default warehouse; `None` when unset or empty.
+    pub fn setting(&self, key: &str) -> Option<String> {
+        host::setting(key).filter(|v| !v.trim().is_empty())
     }
 
     /// Ask the host to send `request` if this call is cancelled or times out before the returned

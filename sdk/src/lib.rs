@@ -58,7 +58,7 @@ mod plugin;
 mod tool;
 mod wait;
 
-pub use context::{Compensation, Context, LogLevel, Method, Request, Response};
+pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment};
 pub use databricks_mcp_sdk_macros::{schema, tool};
 pub use error::{ApiError, Result, ToolError};
 pub use json::Json;
@@ -93,6 +93,14 @@ mod tests {
         let wit = include_str!("../../wit/plugin.wit");
         let expected = format!("package databricks-mcp:plugin@{};", crate::CONTRACT_VERSION);
         assert!(wit.contains(&expected), "wit/plugin.wit does not declare {expected}");
+    }
+
+    #[test]
+    fn path_segments_cannot_escape_their_segment() {
+        assert_eq!(crate::segment("01ef-abc_1.2~x"), "01ef-abc_1.2~x");
+        assert_eq!(crate::segment("a/b c?d"), "a%2Fb%20c%3Fd");
+        assert_eq!(crate::segment(".."), "%2E%2E");
+        assert_eq!(crate::segment("é"), "%C3%A9");
     }
 
     #[test]

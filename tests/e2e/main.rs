@@ -9,5 +9,6 @@ mod clusters;
 mod loading;
 mod protocol;
 mod sandbox;
+mod sql;
 mod support;
 mod unity_catalog;

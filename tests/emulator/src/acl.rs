@@ -107,6 +107,19 @@ impl Grantee {
     }
 }
 
+/// SQL warehouses: view, use (run statements, start), monitor, manage (edit, stop, delete).
+pub(crate) const WAREHOUSE: ObjectKind = ObjectKind {
+    api_name: "warehouses",
+    object_type: "warehouse",
+    levels: &[
+        ("CAN_VIEW", "Can view the warehouse", "View"),
+        ("CAN_USE", "Can use the warehouse", "Use"),
+        ("CAN_MONITOR", "Can monitor the warehouse", "Monitor"),
+        ("CAN_MANAGE", "Can manage the warehouse", "Manage"),
+        ("IS_OWNER", "Is the owner of the warehouse", "Own"),
+    ],
+};
+
 /// Direct grants of every object, by `(object type, object id)`.
 #[derive(Debug, Default)]
 pub(crate) struct Acls {

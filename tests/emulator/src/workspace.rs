@@ -86,6 +86,7 @@ impl Workspace {
         libraries::seed::populate(&mut libraries, &mut clusters, seed, clock.moment());
         let mut sql = Sql::default();
         sql::seed::populate(&mut sql, seed, clock.now_ms());
+        sql::seed::grant_access(&mut acls, seed);
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,

@@ -42,6 +42,10 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, app: &AppState) -> Ap
                 format!("Cluster {id} does not exist."),
             )),
         },
+        "warehouses" => match ws.sql.warehouses.get(id, app.clock.now_ms()) {
+            Ok(w) => Ok((&acl::WAREHOUSE, w.creator_name.clone())),
+            Err(e) => Err(e),
+        },
         other => Err(ApiError::invalid_parameter(format!("Object type '{other}' is not supported."))),
     }
 }

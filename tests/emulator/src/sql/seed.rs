@@ -12,7 +12,10 @@ use super::{
     Sql,
     warehouses::{Warehouse, WhState},
 };
-use crate::config::Seed;
+use crate::{
+    acl::{Acls, Grantee, WAREHOUSE},
+    config::Seed,
+};
 
 /// The running Test warehouse.
 pub(crate) const RUNNING_ID: &str = "5a1f0c0ffee00001";
@@ -23,6 +26,20 @@ fn spec(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(m) => m,
         _ => Map::new(),
+    }
+}
+
+/// Who else may use the seeded warehouses (owners and admins need no grant): every user may run
+/// statements on the Starter warehouse; the Reporting warehouse is visible to all users, who may
+/// not use, stop or edit it (alice's permission-denied case).
+pub(crate) fn grant_access(acls: &mut Acls, seed: Seed) {
+    if seed == Seed::Empty {
+        return;
+    }
+    acls.grant(&WAREHOUSE, RUNNING_ID, Grantee::Group("users".into()), "CAN_USE");
+    acls.grant(&WAREHOUSE, STOPPED_ID, Grantee::Group("users".into()), "CAN_VIEW");
+    if seed == Seed::Demo {
+        acls.grant(&WAREHOUSE, "5a1f0c0ffee00003", Grantee::Group("users".into()), "CAN_USE");
     }
 }
 

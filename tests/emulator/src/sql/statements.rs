@@ -29,9 +29,11 @@ use super::{
     warehouses::WhState,
 };
 use crate::{
+    acl::WAREHOUSE,
     clock::Moment,
     error::{ApiError, ApiResult},
     extract::ApiJson,
+    identity::Caller,
     unity::{Unity, store::stable_uuid},
     workspace::AppState,
 };
@@ -80,6 +82,8 @@ pub(crate) struct Statement {
     truncated: bool,
     error: Option<SqlError>,
     chunk_rows: usize,
+    /// Who submitted it: only they (and admins) may read or cancel it.
+    owner: String,
 }
 
 /// All statements, by id.
@@ -279,7 +283,24 @@ fn positive(value: Option<i64>, field: &str) -> ApiResult<Option<usize>> {
 
 type App = State<Arc<AppState>>;
 
-pub(super) async fn execute(State(app): App, ApiJson(body): ApiJson<ExecuteBody>) -> ApiResult<Json<Value>> {
+/// The statement, if the caller may see it: its submitter and admins may.
+fn visible<'a>(sql: &'a mut Sql, id: &str, caller: &Caller) -> ApiResult<&'a mut Statement> {
+    let st = sql.statements.get_mut(id).ok_or_else(|| not_found(id))?;
+    if !caller.is_admin && !st.owner.eq_ignore_ascii_case(&caller.user_name) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            format!("User {} cannot access statement {id}: it was submitted by another user.", caller.user_name),
+        ));
+    }
+    Ok(st)
+}
+
+pub(super) async fn execute(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<ExecuteBody>,
+) -> ApiResult<Json<Value>> {
     let text = body.statement.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::missing_field("statement"))?;
     let warehouse_id =
         body.warehouse_id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::missing_field("warehouse_id"))?;
@@ -321,6 +342,8 @@ pub(super) async fn execute(State(app): App, ApiJson(body): ApiJson<ExecuteBody>
         let at = app.clock.moment();
         let mut ws = app.workspace();
         let ws = &mut *ws;
+        let owner = ws.sql.warehouses.get(&warehouse_id, at.now)?.creator_name.clone();
+        ws.acls.check(&WAREHOUSE, &warehouse_id, &caller, Some(&owner), "CAN_USE")?;
         let warehouse = ws.sql.warehouses.get(&warehouse_id, at.now)?;
         if warehouse.state != WhState::Running {
             warehouse.start(at);
@@ -333,7 +356,7 @@ pub(super) async fn execute(State(app): App, ApiJson(body): ApiJson<ExecuteBody>
             context: Context {
                 catalog: body.catalog.filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into()),
                 schema: body.schema.filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into()),
-                user: ws.current_user.clone(),
+                user: caller.user_name.clone(),
                 now: at.now,
             },
             params: body.parameters,
@@ -345,6 +368,7 @@ pub(super) async fn execute(State(app): App, ApiJson(body): ApiJson<ExecuteBody>
             truncated: false,
             error: None,
             chunk_rows: ws.sql.chunk_rows,
+            owner: caller.user_name.clone(),
         };
         ws.sql.statements.insert(id.clone(), statement);
         id
@@ -373,21 +397,27 @@ fn not_found(id: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("Statement {id} not found."))
 }
 
-pub(super) async fn get(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let at = app.clock.moment();
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    visible(&mut ws.sql, &id, &caller)?;
     advance(&mut ws.sql, &mut ws.unity, &id, at);
     let st = ws.sql.statements.get(&id).ok_or_else(|| not_found(&id))?;
     Ok(Json(render(st)))
 }
 
-pub(super) async fn chunk(State(app): App, Path((id, index)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub(super) async fn chunk(
+    State(app): App,
+    caller: Caller,
+    Path((id, index)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     let index: usize =
         index.parse().map_err(|_| ApiError::invalid_parameter(format!("Invalid chunk_index '{index}'")))?;
     let at = app.clock.moment();
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    visible(&mut ws.sql, &id, &caller)?;
     advance(&mut ws.sql, &mut ws.unity, &id, at);
     let st = ws.sql.statements.get(&id).ok_or_else(|| not_found(&id))?;
     let Some(outcome) = st.outcome.as_ref().filter(|_| st.state == StmtState::Succeeded) else {
@@ -405,10 +435,11 @@ pub(super) async fn chunk(State(app): App, Path((id, index)): Path<(String, Stri
     Ok(Json(chunk_json(st, outcome, index)))
 }
 
-pub(super) async fn cancel(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn cancel(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let at = app.clock.moment();
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    visible(&mut ws.sql, &id, &caller)?;
     advance(&mut ws.sql, &mut ws.unity, &id, at);
     let st = ws.sql.statements.get_mut(&id).ok_or_else(|| not_found(&id))?;
     if !st.state.is_terminal() {

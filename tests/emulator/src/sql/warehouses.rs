@@ -6,17 +6,20 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
 };
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::{
+    acl::WAREHOUSE,
     clock::Moment,
     error::{ApiError, ApiResult},
     extract::ApiJson,
+    identity::Caller,
     unity::store::stable_uuid,
-    workspace::AppState,
+    workspace::{AppState, Workspace},
 };
 
 const CLUSTER_SIZES: &[&str] =
@@ -228,48 +231,116 @@ fn host(headers: &HeaderMap) -> String {
     raw.rsplit_once(':').map_or(raw, |(h, _)| h).to_owned()
 }
 
-pub(super) async fn list(State(app): App, headers: HeaderMap) -> ApiResult<Json<Value>> {
+/// `Ok` with the warehouse if it exists and the caller holds `level` on it.
+fn authorize<'a>(
+    ws: &'a mut Workspace,
+    caller: &Caller,
+    id: &str,
+    level: &str,
+    now: u64,
+) -> ApiResult<&'a mut Warehouse> {
+    let owner = ws.sql.warehouses.get(id, now)?.creator_name.clone();
+    ws.acls.check(&WAREHOUSE, id, caller, Some(&owner), level)?;
+    ws.sql.warehouses.get(id, now)
+}
+
+/// `page_size` and `page_token` of the list, as newer API versions page it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ListParams {
+    page_size: Option<String>,
+    page_token: Option<String>,
+}
+
+pub(super) async fn list(
+    State(app): App,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
+    let ws = &mut *ws;
     let host = host(&headers);
+    let acls = &ws.acls;
     let items: Vec<Value> = ws
         .sql
         .warehouses
         .by_id
         .values_mut()
+        .filter(|w| acls.allows(&WAREHOUSE, &w.id, &caller, Some(&w.creator_name), "CAN_VIEW"))
         .map(|w| {
             w.advance(now);
             w.render(&host)
         })
         .collect();
-    if items.is_empty() {
-        return Ok(Json(json!({})));
+    let size = match params.page_size.as_deref() {
+        None | Some("") | Some("0") => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 1000)
+                .ok_or_else(|| ApiError::invalid_parameter(format!("Invalid page_size '{n}'")))?,
+        ),
+    };
+    let (items, next) = page(items, size, params.page_token.as_deref())?;
+    let mut out = Map::new();
+    if !items.is_empty() {
+        out.insert("warehouses".into(), json!(items));
     }
-    Ok(Json(json!({ "warehouses": items })))
+    if let Some(next) = next {
+        out.insert("next_page_token".into(), json!(next));
+    }
+    Ok(Json(Value::Object(out)))
 }
 
-pub(super) async fn get(State(app): App, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+/// One page of `items` after the offset `token` encodes; without a size, everything from there.
+fn page(items: Vec<Value>, size: Option<usize>, token: Option<&str>) -> ApiResult<(Vec<Value>, Option<String>)> {
+    let offset = match token.filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("wh-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ApiError::invalid_parameter(format!("Invalid page_token '{t}'")))?,
+    };
+    let size = size.unwrap_or(usize::MAX);
+    let end = offset.saturating_add(size).min(items.len());
+    let next = (end < items.len()).then(|| format!("wh-{end}"));
+    Ok((items.into_iter().skip(offset).take(end - offset).collect(), next))
+}
+
+pub(super) async fn get(
+    State(app): App,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
-    Ok(Json(ws.sql.warehouses.get(&id, now)?.render(&host(&headers))))
+    Ok(Json(authorize(&mut ws, &caller, &id, "CAN_VIEW", now)?.render(&host(&headers))))
 }
 
-pub(super) async fn create(State(app): App, ApiJson(body): ApiJson<Map<String, Value>>) -> ApiResult<Json<Value>> {
+pub(super) async fn create(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
     let spec = spec_from(body, None)?;
     let mut ws = app.workspace();
-    let ws = &mut *ws;
-    let id = ws.sql.warehouses.create(spec, &ws.current_user, app.clock.moment());
+    let id = ws.sql.warehouses.create(spec, &caller.user_name, app.clock.moment());
     Ok(Json(json!({ "id": id })))
 }
 
 pub(super) async fn edit(
     State(app): App,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
     let at = app.clock.moment();
     let mut ws = app.workspace();
-    let w = ws.sql.warehouses.get(&id, at.now)?;
+    let w = authorize(&mut ws, &caller, &id, "CAN_MANAGE", at.now)?;
     w.spec = spec_from(body, Some(&w.spec))?;
     // Editing a running warehouse restarts it with the new settings, as the service does.
     if w.state == WhState::Running {
@@ -281,20 +352,23 @@ pub(super) async fn edit(
     Ok(Json(json!({})))
 }
 
-pub(super) async fn start(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn start(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let at = app.clock.moment();
-    app.workspace().sql.warehouses.get(&id, at.now)?.start(at);
+    authorize(&mut app.workspace(), &caller, &id, "CAN_USE", at.now)?.start(at);
     Ok(Json(json!({})))
 }
 
-pub(super) async fn stop(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn stop(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let at = app.clock.moment();
-    app.workspace().sql.warehouses.get(&id, at.now)?.stop(at);
+    authorize(&mut app.workspace(), &caller, &id, "CAN_MANAGE", at.now)?.stop(at);
     Ok(Json(json!({})))
 }
 
-pub(super) async fn delete(State(app): App, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(State(app): App, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let now = app.clock.now_ms();
     let mut ws = app.workspace();
+    authorize(&mut ws, &caller, &id, "CAN_MANAGE", now)?;
     ws.sql.warehouses.by_id.remove(&id).ok_or_else(|| not_found(&id))?;
+    ws.acls.forget(&WAREHOUSE, &id);
     Ok(Json(json!({})))
 }

@@ -349,3 +349,96 @@ async fn a_pending_statement_fails_if_its_warehouse_is_stopped() {
     let (_, after) = api.get(&format!("{STATEMENTS}/{id}"), &[]).await;
     assert_eq!(after["status"]["state"], "FAILED", "{after}");
 }
+
+#[tokio::test]
+async fn warehouses_are_shown_and_used_according_to_their_permissions() {
+    use databricks_emulator::ALICE_TOKEN;
+    let api = Api::start().await;
+    let (status, list) = api.get_as(ALICE_TOKEN, "/api/2.0/sql/warehouses", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&str> = list["warehouses"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [RUNNING, STOPPED], "users may view both seeded warehouses");
+
+    // Alice may run statements on the Starter warehouse, not on Reporting (view only).
+    let body = json!({"statement": "SELECT current_user()", "warehouse_id": RUNNING, "wait_timeout": "5s"});
+    let (status, mine) = api.post_as(ALICE_TOKEN, STATEMENTS, body).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["result"]["data_array"][0][0], "alice.nguyen@example.com", "statements run as their caller");
+    let denied = api
+        .post_as(
+            ALICE_TOKEN,
+            STATEMENTS,
+            json!({"statement": "SELECT 1", "warehouse_id": STOPPED, "wait_timeout": "5s"}),
+        )
+        .await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        &format!("User alice.nguyen@example.com does not have Use permissions on warehouse {STOPPED}"),
+    );
+    let denied = api.post_as(ALICE_TOKEN, &format!("/api/2.0/sql/warehouses/{RUNNING}/stop"), json!({})).await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        &format!("User alice.nguyen@example.com does not have Manage permissions on warehouse {RUNNING}"),
+    );
+
+    // A statement is the submitter's: another non-admin user cannot read or cancel it.
+    let id = succeeded(&api, "SELECT 1").await["statement_id"].as_str().unwrap().to_string();
+    let denied = api.get_as(ALICE_TOKEN, &format!("{STATEMENTS}/{id}"), &[]).await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        &format!("User alice.nguyen@example.com cannot access statement {id}: it was submitted by another user."),
+    );
+
+    // Her own warehouse is hers to manage, and hidden from nobody but other users.
+    let (status, created) = api
+        .post_as(ALICE_TOKEN, "/api/2.0/sql/warehouses", json!({"name": "alice-wh", "cluster_size": "2X-Small"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let new = created["id"].as_str().unwrap();
+    let (status, _) = api.post_as(ALICE_TOKEN, &format!("/api/2.0/sql/warehouses/{new}/stop"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, perms) = api.get(&format!("/api/2.0/permissions/warehouses/{new}"), &[]).await;
+    assert_eq!(perms["object_type"], "warehouse", "{perms}");
+    assert!(perms.to_string().contains("alice.nguyen@example.com"), "{perms}");
+}
+
+#[tokio::test]
+async fn the_warehouse_list_pages_on_request() {
+    let api = Api::start().await;
+    for i in 0..3 {
+        let (status, _) =
+            api.post("/api/2.0/sql/warehouses", json!({"name": format!("wh-{i}"), "cluster_size": "Small"})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, all) = api.get("/api/2.0/sql/warehouses", &[]).await;
+    assert_eq!(all["warehouses"].as_array().unwrap().len(), 5);
+    assert!(all.get("next_page_token").is_none(), "no page size, one page");
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut query = vec![("page_size", "2")];
+        if !token.is_empty() {
+            query.push(("page_token", token.as_str()));
+        }
+        let (status, page) = api.get("/api/2.0/sql/warehouses", &query).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["warehouses"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|w| w["id"].as_str().unwrap().to_string()));
+        match page["next_page_token"].as_str() {
+            Some(next) => token = next.to_string(),
+            None => break,
+        }
+    }
+    let all: Vec<String> =
+        all["warehouses"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(seen, all, "pages cover the list once, in order");
+    let bad = api.get("/api/2.0/sql/warehouses", &[("page_token", "nope")]).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", "Invalid page_token 'nope'");
+}
