@@ -16,21 +16,14 @@ pub fn path(endpoint: &str) -> String {
     format!("{API}/{endpoint}")
 }
 
-/// A Unity Catalog name or full name (`catalog.schema.table`) as one path segment: every byte
-/// but the unreserved ones is percent-encoded. `/` cannot be part of a name.
+/// A Unity Catalog name or full name (`catalog.schema.table`) as one path segment (the SDK's
+/// [`databricks_mcp_sdk::segment`]). `/` cannot be part of a name, and the host refuses an
+/// escaped one, so it is refused here with a message that says why.
 pub fn segment(name: &str) -> Result<String> {
     if name.contains('/') {
         return Err(ToolError::invalid(format!("`{name}` is not a Unity Catalog name: names cannot contain '/'")));
     }
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    Ok(out)
+    Ok(databricks_mcp_sdk::segment(name))
 }
 
 /// Check that `full_name` has `parts` non-empty dot-separated parts (`catalog.schema` is 2,
