@@ -17,4 +17,5 @@ mod sandbox;
 mod secrets;
 mod sql;
 mod support;
+mod unity_catalog;
 mod workspace;

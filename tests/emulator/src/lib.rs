@@ -82,7 +82,10 @@
 //! | Secrets | scope `test-scope`: `db-password` = `hunter2`, `api-key` = `sk-test-123` |
 //!
 //! It also holds the Unity Catalog catalog `main` (schemas `default`, `information_schema`) with
-//! the table `main.default.trips` (20 taxi trips), and two SQL warehouses: `5a1f0c0ffee00001`
+//! the table `main.default.trips` (20 taxi trips), the volume `main.default.landing` and the
+//! function `main.default.fare_band` (Unity Catalog privileges are enforced: alice reads `trips`
+//! through `data-engineers` but cannot see the volume or the function; see `unity::grants` and
+//! `unity::seed`, which also lists the seeded table lineage), and two SQL warehouses: `5a1f0c0ffee00001`
 //! "Starter Warehouse" (RUNNING) and `5a1f0c0ffee00002` "Reporting Warehouse" (STOPPED; a statement
 //! sent to it starts it). Statement results come in chunks of 1000 rows unless
 //! [`Emulator::set_sql_chunk_rows`] says otherwise.

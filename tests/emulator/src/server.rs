@@ -60,6 +60,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/1.2", commands::router())
         .nest("/api/2.0/libraries", libraries::router())
         .nest("/api/2.1/unity-catalog", unity::router())
+        .nest("/api/2.0/lineage-tracking", unity::lineage_router())
         .nest("/api/2.0/sql/warehouses", sql::warehouses_router())
         .nest("/api/2.0/sql/statements", sql::statements_router())
         .nest(admin::PREFIX, admin::router())

@@ -410,8 +410,10 @@ fn create(uc: &mut Unity, toks: &[Tok], sig: &[Tok], ctx: &Context, params: &[Pa
                             .collect();
                         format!("CREATE TABLE {target} ({})", defs.join(", "))
                     };
+                    let lineage_query = query_text.clone();
                     let view_definition = (kind == "VIEW").then_some(query_text);
                     done(uc.create_table(Table { columns, view_definition, ..table }, &ddl))?;
+                    uc.record_query_lineage(&(c, s, t), &lineage_query, &ctx.catalog, &ctx.schema, ctx.now);
                     if kind == "TABLE" {
                         let mut stmt = uc
                             .db

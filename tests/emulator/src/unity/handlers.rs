@@ -1,7 +1,8 @@
 //! HTTP handlers of Unity Catalog (`/api/2.1/unity-catalog/...`): catalogs, schemas, tables (and
 //! table summaries), volumes and functions.
 //!
-//! Lists page with `max_results`/`page_token`. SDKs always send `max_results=0` when the caller
+//! Every handler acts as the request's caller and checks its privileges (`grants`); lists show only
+//! what the caller may see. Lists page with `max_results`/`page_token`. SDKs always send `max_results=0` when the caller
 //! gives none, and 0 means "the server's page size", never zero rows (reference §0.7).
 
 use std::sync::Arc;
@@ -14,12 +15,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
+    grants::Securable,
     render,
     store::{self, Meta, Volume, split_name, wildcard},
 };
 use crate::{
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
+    identity::Caller,
     pagination::{decode_token, page},
     workspace::AppState,
 };
@@ -92,16 +95,23 @@ impl UpdateBody {
 
 // ---- catalogs ----
 
-pub(super) async fn list_catalogs(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_catalogs(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let ws = app.workspace();
     let uc = &ws.unity;
-    let items = uc.catalogs.values().map(|c| render::catalog(uc, c)).collect();
+    let items = uc
+        .catalogs
+        .values()
+        .filter(|c| uc.can_read(&caller, Securable::Catalog, &c.name))
+        .map(|c| render::catalog(uc, c))
+        .collect();
     paged(items, "catalogs", &params)
 }
 
-pub(super) async fn get_catalog(State(app): App, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get_catalog(State(app): App, caller: Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
     let ws = app.workspace();
-    Ok(Json(render::catalog(&ws.unity, ws.unity.catalog(&name)?)))
+    let catalog = ws.unity.catalog(&name)?;
+    ws.unity.check_read(&caller, Securable::Catalog, &catalog.name)?;
+    Ok(Json(render::catalog(&ws.unity, catalog)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,18 +129,26 @@ fn required(value: Option<String>, field: &str) -> ApiResult<String> {
     value.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_field(field))
 }
 
-pub(super) async fn create_catalog(State(app): App, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create_catalog(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
     let name = required(body.name, "name")?;
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    let catalog = ws.unity.create_catalog(&name, body.comment, &ws.current_user, now)?.clone();
+    if !caller.is_admin {
+        let metastore = ws.unity.metastore_id.clone();
+        return Err(super::grants::denied("CREATE_CATALOG", "Metastore", &metastore));
+    }
+    let catalog = ws.unity.create_catalog(&name, body.comment, &caller.user_name, now)?.clone();
     // The service gives every new catalog `default` and `information_schema`.
     ws.unity.create_schema(
         &catalog.name,
         "default",
         Some("Default schema (auto-created)".into()),
-        &ws.current_user,
+        &caller.user_name,
         now,
     )?;
     ws.unity.create_schema(&catalog.name, "information_schema", None, "System user", now)?;
@@ -139,6 +157,7 @@ pub(super) async fn create_catalog(State(app): App, ApiJson(body): ApiJson<Creat
 
 pub(super) async fn update_catalog(
     State(app): App,
+    caller: Caller,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
@@ -146,51 +165,77 @@ pub(super) async fn update_catalog(
     let mut ws = app.workspace();
     let ws = &mut *ws;
     let key = ws.unity.catalog(&name)?.name.clone();
+    ws.unity.check_manage(&caller, Securable::Catalog, &key)?;
     let catalog = ws.unity.catalogs.get_mut(&key).ok_or_else(|| store::catalog_not_found(&name))?;
-    body.apply(&mut catalog.meta, &ws.current_user, now)?;
+    body.apply(&mut catalog.meta, &caller.user_name, now)?;
     let catalog = catalog.clone();
     Ok(Json(render::catalog(&ws.unity, &catalog)))
 }
 
 pub(super) async fn delete_catalog(
     State(app): App,
+    caller: Caller,
     Path(name): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let force = flag(&params, "force")?;
-    app.workspace().unity.delete_catalog(&name, force)?;
+    let mut ws = app.workspace();
+    let key = ws.unity.catalog(&name)?.name.clone();
+    ws.unity.check_manage(&caller, Securable::Catalog, &key)?;
+    ws.unity.delete_catalog(&name, force)?;
     done()
 }
 
 // ---- schemas ----
 
-pub(super) async fn list_schemas(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_schemas(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let catalog = params.required("catalog_name")?.to_ascii_lowercase();
     let ws = app.workspace();
     let uc = &ws.unity;
     uc.catalog(&catalog)?;
-    let items = uc.schemas.values().filter(|s| s.catalog == catalog).map(|s| render::schema(uc, s)).collect();
+    uc.check_read(&caller, Securable::Catalog, &catalog)?;
+    let items = uc
+        .schemas
+        .values()
+        .filter(|s| {
+            s.catalog == catalog && uc.can_read(&caller, Securable::Schema, &format!("{}.{}", s.catalog, s.name))
+        })
+        .map(|s| render::schema(uc, s))
+        .collect();
     paged(items, "schemas", &params)
 }
 
-pub(super) async fn get_schema(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get_schema(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 2, "schema")?;
     let ws = app.workspace();
-    Ok(Json(render::schema(&ws.unity, ws.unity.schema(&parts[0], &parts[1])?)))
+    let schema = ws.unity.schema(&parts[0], &parts[1])?;
+    ws.unity.check_read(&caller, Securable::Schema, &parts.join("."))?;
+    Ok(Json(render::schema(&ws.unity, schema)))
 }
 
-pub(super) async fn create_schema(State(app): App, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create_schema(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
     let name = required(body.name, "name")?;
     let catalog = required(body.catalog_name, "catalog_name")?;
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
     let ws = &mut *ws;
-    let schema = ws.unity.create_schema(&catalog, &name, body.comment, &ws.current_user, now)?.clone();
+    let key = ws.unity.catalog(&catalog)?.name.clone();
+    ws.unity.check_create(&caller, Securable::Catalog, &key, "CREATE_SCHEMA")?;
+    let schema = ws.unity.create_schema(&catalog, &name, body.comment, &caller.user_name, now)?.clone();
     Ok(Json(render::schema(&ws.unity, &schema)))
 }
 
 pub(super) async fn update_schema(
     State(app): App,
+    caller: Caller,
     Path(full_name): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
@@ -199,59 +244,78 @@ pub(super) async fn update_schema(
     let mut ws = app.workspace();
     let ws = &mut *ws;
     ws.unity.schema(&parts[0], &parts[1])?;
+    ws.unity.check_manage(&caller, Securable::Schema, &parts.join("."))?;
     let key = (parts[0].clone(), parts[1].clone());
     let schema = ws.unity.schemas.get_mut(&key).ok_or_else(|| store::schema_not_found(&full_name))?;
-    body.apply(&mut schema.meta, &ws.current_user, now)?;
+    body.apply(&mut schema.meta, &caller.user_name, now)?;
     let schema = schema.clone();
     Ok(Json(render::schema(&ws.unity, &schema)))
 }
 
 pub(super) async fn delete_schema(
     State(app): App,
+    caller: Caller,
     Path(full_name): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 2, "schema")?;
     let force = flag(&params, "force")?;
-    app.workspace().unity.delete_schema(&parts[0], &parts[1], force)?;
+    let mut ws = app.workspace();
+    ws.unity.schema(&parts[0], &parts[1])?;
+    ws.unity.check_manage(&caller, Securable::Schema, &parts.join("."))?;
+    ws.unity.delete_schema(&parts[0], &parts[1], force)?;
     done()
 }
 
 // ---- tables ----
 
-pub(super) async fn list_tables(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_tables(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let catalog = params.required("catalog_name")?.to_ascii_lowercase();
     let schema = params.required("schema_name")?.to_ascii_lowercase();
     let with_columns = !flag(&params, "omit_columns")?;
     let ws = app.workspace();
     let uc = &ws.unity;
     uc.schema(&catalog, &schema)?;
+    uc.check_read(&caller, Securable::Schema, &format!("{catalog}.{schema}"))?;
     let items = uc
         .tables
         .values()
         .filter(|t| t.catalog == catalog && t.schema == schema)
+        .filter(|t| uc.can_read(&caller, Securable::Table, &t.full_name()))
         .map(|t| render::table(uc, t, with_columns))
         .collect();
     paged(items, "tables", &params)
 }
 
-pub(super) async fn get_table(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get_table(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "table")?;
     let ws = app.workspace();
-    Ok(Json(render::table(&ws.unity, ws.unity.table(&parts[0], &parts[1], &parts[2])?, true)))
+    let table = ws.unity.table(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_read(&caller, Securable::Table, &parts.join("."))?;
+    Ok(Json(render::table(&ws.unity, table, true)))
 }
 
-pub(super) async fn table_exists(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn table_exists(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "table")?;
     let ws = app.workspace();
     // A missing catalog or schema is an error; a missing table is `false`.
     ws.unity.schema(&parts[0], &parts[1])?;
+    ws.unity.check_read(&caller, Securable::Schema, &format!("{}.{}", parts[0], parts[1]))?;
     Ok(Json(json!({ "table_exists": ws.unity.table(&parts[0], &parts[1], &parts[2]).is_ok() })))
 }
 
 /// `PATCH /tables/{full_name}`: only `owner` can change; the answer is `{}`.
 pub(super) async fn update_table(
     State(app): App,
+    caller: Caller,
     Path(full_name): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
@@ -260,15 +324,23 @@ pub(super) async fn update_table(
     let mut ws = app.workspace();
     let ws = &mut *ws;
     ws.unity.table(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_manage(&caller, Securable::Table, &parts.join("."))?;
     let key = (parts[0].clone(), parts[1].clone(), parts[2].clone());
     let table = ws.unity.tables.get_mut(&key).ok_or_else(|| store::table_not_found(&full_name))?;
-    UpdateBody { comment: None, ..body }.apply(&mut table.meta, &ws.current_user, now)?;
+    UpdateBody { comment: None, ..body }.apply(&mut table.meta, &caller.user_name, now)?;
     done()
 }
 
-pub(super) async fn delete_table(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_table(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "table")?;
-    app.workspace().unity.drop_table(&parts[0], &parts[1], &parts[2])?;
+    let mut ws = app.workspace();
+    ws.unity.table(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_manage(&caller, Securable::Table, &parts.join("."))?;
+    ws.unity.drop_table(&parts[0], &parts[1], &parts[2])?;
     done()
 }
 
@@ -277,17 +349,19 @@ fn like(pattern: &str, name: &str) -> bool {
     wildcard(pattern, name, b"%*", Some(b'_'))
 }
 
-pub(super) async fn table_summaries(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn table_summaries(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let catalog = params.required("catalog_name")?.to_ascii_lowercase();
     let schema_pattern = params.get("schema_name_pattern").filter(|p| !p.is_empty()).unwrap_or("%");
     let table_pattern = params.get("table_name_pattern").filter(|p| !p.is_empty()).unwrap_or("%");
     let ws = app.workspace();
     ws.unity.catalog(&catalog)?;
+    ws.unity.check_read(&caller, Securable::Catalog, &catalog)?;
     let items = ws
         .unity
         .tables
         .values()
         .filter(|t| t.catalog == catalog && like(schema_pattern, &t.schema) && like(table_pattern, &t.name))
+        .filter(|t| ws.unity.can_read(&caller, Securable::Table, &t.full_name()))
         .map(|t| json!({"full_name": t.full_name(), "table_type": t.table_type}))
         .collect();
     paged(items, "tables", &params)
@@ -295,28 +369,40 @@ pub(super) async fn table_summaries(State(app): App, params: Params) -> ApiResul
 
 // ---- volumes ----
 
-pub(super) async fn list_volumes(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_volumes(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let catalog = params.required("catalog_name")?.to_ascii_lowercase();
     let schema = params.required("schema_name")?.to_ascii_lowercase();
     let ws = app.workspace();
     let uc = &ws.unity;
     uc.schema(&catalog, &schema)?;
+    uc.check_read(&caller, Securable::Schema, &format!("{catalog}.{schema}"))?;
     let items = uc
         .volumes
         .values()
         .filter(|v| v.catalog == catalog && v.schema == schema)
+        .filter(|v| uc.can_read(&caller, Securable::Volume, &format!("{}.{}.{}", v.catalog, v.schema, v.name)))
         .map(|v| render::volume(uc, v))
         .collect();
     paged(items, "volumes", &params)
 }
 
-pub(super) async fn get_volume(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get_volume(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "volume")?;
     let ws = app.workspace();
-    Ok(Json(render::volume(&ws.unity, ws.unity.volume(&parts[0], &parts[1], &parts[2])?)))
+    let volume = ws.unity.volume(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_read(&caller, Securable::Volume, &parts.join("."))?;
+    Ok(Json(render::volume(&ws.unity, volume)))
 }
 
-pub(super) async fn create_volume(State(app): App, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create_volume(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
     let catalog = required(body.catalog_name, "catalog_name")?;
     let schema = required(body.schema_name, "schema_name")?;
     let name = required(body.name, "name")?;
@@ -336,12 +422,15 @@ pub(super) async fn create_volume(State(app): App, ApiJson(body): ApiJson<Create
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    let container = ws.unity.schema(&catalog, &schema)?;
+    let container = format!("{}.{}", container.catalog, container.name);
+    ws.unity.check_create(&caller, Securable::Schema, &container, "CREATE_VOLUME")?;
     let id_seed = format!("volume:{catalog}.{schema}.{name}:{now}");
     let volume = Volume {
         catalog,
         schema,
         name,
-        meta: Meta::new(&ws.current_user, body.comment, now, &id_seed),
+        meta: Meta::new(&caller.user_name, body.comment, now, &id_seed),
         volume_type,
         storage_location: body.storage_location,
     };
@@ -351,6 +440,7 @@ pub(super) async fn create_volume(State(app): App, ApiJson(body): ApiJson<Create
 
 pub(super) async fn update_volume(
     State(app): App,
+    caller: Caller,
     Path(full_name): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
@@ -359,51 +449,72 @@ pub(super) async fn update_volume(
     let mut ws = app.workspace();
     let ws = &mut *ws;
     ws.unity.volume(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_manage(&caller, Securable::Volume, &parts.join("."))?;
     let key = (parts[0].clone(), parts[1].clone(), parts[2].clone());
     let Some(volume) = ws.unity.volumes.get_mut(&key) else {
         return Err(ApiError::invalid_parameter(format!("Volume '{full_name}' does not exist.")));
     };
-    body.apply(&mut volume.meta, &ws.current_user, now)?;
+    body.apply(&mut volume.meta, &caller.user_name, now)?;
     let volume = volume.clone();
     Ok(Json(render::volume(&ws.unity, &volume)))
 }
 
-pub(super) async fn delete_volume(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_volume(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "volume")?;
     let mut ws = app.workspace();
     ws.unity.volume(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_manage(&caller, Securable::Volume, &parts.join("."))?;
     ws.unity.volumes.remove(&(parts[0].clone(), parts[1].clone(), parts[2].clone()));
+    ws.unity.forget_grants(&parts.join("."));
     done()
 }
 
 // ---- functions ----
 
-pub(super) async fn list_functions(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list_functions(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let catalog = params.required("catalog_name")?.to_ascii_lowercase();
     let schema = params.required("schema_name")?.to_ascii_lowercase();
     let ws = app.workspace();
     let uc = &ws.unity;
     uc.schema(&catalog, &schema)?;
+    uc.check_read(&caller, Securable::Schema, &format!("{catalog}.{schema}"))?;
     let items = uc
         .functions
         .values()
         .filter(|f| f.catalog == catalog && f.schema == schema)
+        .filter(|f| uc.can_read(&caller, Securable::Function, &format!("{}.{}.{}", f.catalog, f.schema, f.name)))
         .map(|f| render::function(uc, f))
         .collect();
     paged(items, "functions", &params)
 }
 
-pub(super) async fn get_function(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn get_function(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "function")?;
     let ws = app.workspace();
-    Ok(Json(render::function(&ws.unity, ws.unity.function(&parts[0], &parts[1], &parts[2])?)))
+    let function = ws.unity.function(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_read(&caller, Securable::Function, &parts.join("."))?;
+    Ok(Json(render::function(&ws.unity, function)))
 }
 
-pub(super) async fn delete_function(State(app): App, Path(full_name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_function(
+    State(app): App,
+    caller: Caller,
+    Path(full_name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let parts = split_name(&full_name, 3, "function")?;
     let mut ws = app.workspace();
     ws.unity.function(&parts[0], &parts[1], &parts[2])?;
+    ws.unity.check_manage(&caller, Securable::Function, &parts.join("."))?;
     ws.unity.functions.remove(&(parts[0].clone(), parts[1].clone(), parts[2].clone()));
+    ws.unity.forget_grants(&parts.join("."));
     done()
 }
 

@@ -8,12 +8,17 @@
 //! - `render`: `CatalogInfo`, `SchemaInfo`, `TableInfo`, ... as JSON.
 //! - `handlers`: one function per endpoint.
 //! - `seed`: the catalogs a fresh emulator starts with (see there for the Test ids).
+//! - `grants`: privileges, the checks every handler makes, and the Grants API.
+//! - `lineage`: table lineage edges and `/api/2.0/lineage-tracking/table-lineage`.
 //!
 //! Errors follow the service: a missing catalog is 404 `CATALOG_DOES_NOT_EXIST`, a schema 404
 //! `SCHEMA_DOES_NOT_EXIST`, a table 404 `TABLE_DOES_NOT_EXIST`, a volume or function 404
-//! `RESOURCE_DOES_NOT_EXIST`; duplicates are 409 `*_ALREADY_EXISTS`.
+//! `RESOURCE_DOES_NOT_EXIST`; duplicates are 409 `*_ALREADY_EXISTS`. A caller without the
+//! privileges an operation needs gets 403 `PERMISSION_DENIED` (rules in `grants`).
 
+pub(crate) mod grants;
 mod handlers;
+pub(crate) mod lineage;
 pub(crate) mod render;
 pub(crate) mod seed;
 pub(crate) mod store;
@@ -54,4 +59,14 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         )
         .route("/functions", get(handlers::list_functions))
         .route("/functions/{full_name}", get(handlers::get_function).delete(handlers::delete_function))
+        .route(
+            "/permissions/{securable_type}/{full_name}",
+            get(grants::get_permissions).patch(grants::update_permissions),
+        )
+        .route("/effective-permissions/{securable_type}/{full_name}", get(grants::get_effective_permissions))
+}
+
+/// Lineage, to be nested under `/api/2.0/lineage-tracking`.
+pub(crate) fn lineage_router() -> Router<Arc<AppState>> {
+    Router::new().route("/table-lineage", get(lineage::table_lineage))
 }

@@ -4,15 +4,30 @@
 //! `Test`: catalog `main` with schemas `default` and `information_schema`, and the table
 //! `main.default.trips` (20 rows: `trip_id` 1..=20 BIGINT, `pickup_time` TIMESTAMP, `pickup_zip`
 //! INT, `dropoff_zip` INT, `trip_distance` DOUBLE, `fare_amount` DECIMAL(10,2), `payment_type`
-//! STRING (`card` for odd ids, `cash` for even), `is_shared` BOOLEAN), and the MANAGED volume
-//! `main.default.landing` (whose files the Files API seeds).
+//! STRING (`card` for odd ids, `cash` for even), `is_shared` BOOLEAN), the MANAGED volume
+//! `main.default.landing` (whose files the Files API seeds), and the SQL function
+//! `main.default.fare_band(fare decimal(10,2)) -> string`.
 //!
 //! `Demo` adds `samples` (`nyctaxi.trips` with 300 rows; `tpch.region`, `tpch.nation`,
 //! `tpch.customer`, `tpch.orders`), `finance` (`gl.accounts`, `gl.journal_entries`, the view
 //! `reporting.monthly_revenue`, volumes `gl.raw_exports` and `reporting.board_decks`, functions
 //! `gl.fiscal_quarter` and `gl.mask_account`) and `main.sales.customers`.
+//!
+//! Grants (`Test`): `data-engineers` (alice, bob, the service principal) hold `USE_CATALOG` on
+//! `main`, `USE_SCHEMA` on `main.default` and `SELECT` on `main.default.trips`; nobody but the
+//! owner (`demo.user@example.com`, an admin) may read the volume `main.default.landing`. `Demo`
+//! adds `USE_CATALOG`, `USE_SCHEMA` and `SELECT` on `samples` for `account users`.
+//!
+//! Lineage (`Test`): the notebook `Daily Report` (object id `1000000000000006`) and the job 101
+//! read `main.default.trips`. `Demo` adds `samples.nyctaxi.trips` → `main.default.trips` (job
+//! 102), `samples.tpch.customer` → `main.sales.customers` (pipeline `sales-etl`), and the view `finance.reporting.monthly_revenue` reads `finance.gl.journal_entries` and
+//! `finance.gl.accounts` (recorded from its SQL).
 
-use super::store::{Function, Meta, Unity, Volume};
+use super::{
+    grants::{ACCOUNT_USERS, Securable},
+    lineage::{Edge, Entity},
+    store::{Function, Meta, Unity, Volume, key3},
+};
 use crate::{
     config::Seed,
     sql::engine::{Context, execute},
@@ -37,10 +52,40 @@ pub(crate) fn populate(uc: &mut Unity, seed: Seed, now: u64) {
         volume_type: "MANAGED".into(),
         storage_location: None,
     });
+    add_function(
+        uc,
+        ("main", "default", "fare_band"),
+        vec![("fare", "decimal(10,2)")],
+        "CASE WHEN fare < 10 THEN 'low' WHEN fare < 30 THEN 'mid' ELSE 'high' END",
+        "Buckets a taxi fare",
+        OWNER,
+        created,
+    );
+    uc.grant(Securable::Catalog, "main", "data-engineers", &["USE_CATALOG"]);
+    uc.grant(Securable::Schema, "main.default", "data-engineers", &["USE_SCHEMA"]);
+    uc.grant(Securable::Table, "main.default.trips", "data-engineers", &["SELECT"]);
+    let trips = key3("main", "default", "trips");
+    for entity in [Entity::Notebook(1_000_000_000_000_006), Entity::Job(101)] {
+        let at = now.saturating_sub(DAY_MS);
+        uc.lineage.push(Edge { source: Some(trips.clone()), target: None, entity: Some(entity), at });
+    }
     if seed != Seed::Demo {
         return;
     }
     demo(uc, created);
+    uc.grant(Securable::Catalog, "samples", ACCOUNT_USERS, &["USE_CATALOG", "USE_SCHEMA", "SELECT"]);
+    uc.lineage.push(Edge {
+        source: Some(key3("samples", "nyctaxi", "trips")),
+        target: Some(trips),
+        entity: Some(Entity::Job(102)),
+        at: now.saturating_sub(2 * DAY_MS),
+    });
+    uc.lineage.push(Edge {
+        source: Some(key3("samples", "tpch", "customer")),
+        target: Some(key3("main", "sales", "customers")),
+        entity: Some(Entity::Pipeline("11111111-2222-4333-8444-000000000001".into())),
+        at: now.saturating_sub(3 * DAY_MS),
+    });
 }
 
 /// A catalog with the two schemas the service creates with every catalog.
@@ -249,36 +294,47 @@ fn demo(uc: &mut Unity, created: u64) {
         };
         let _ = uc.create_volume(volume);
     }
-    for (name, params, returns, definition, comment) in [
+    // Both return `string`.
+    for (name, params, definition, comment) in [
         (
             "fiscal_quarter",
             vec![("d", "date")],
-            "string",
             "concat('FY', year(d) + IF(month(d) >= 7, 1, 0), '-Q', ((month(d) + 5) % 12) DIV 3 + 1)",
             "Fiscal quarter of a date; the fiscal year starts in July",
         ),
         (
             "mask_account",
             vec![("account_id", "int")],
-            "string",
             "IF(is_account_group_member('finance-admins'), CAST(account_id AS STRING), '****')",
             "Hides account numbers from non-finance users",
         ),
     ] {
-        let key = (String::from("finance"), String::from("gl"), name.to_owned());
-        uc.functions.insert(
-            key,
-            Function {
-                catalog: "finance".into(),
-                schema: "gl".into(),
-                name: name.into(),
-                meta: Meta::new("finance-admins", Some(comment.into()), later, &format!("function:finance.gl.{name}")),
-                params: params.into_iter().map(|(n, t)| (n.to_owned(), t.to_owned())).collect(),
-                returns: returns.into(),
-                definition: definition.into(),
-            },
-        );
+        add_function(uc, ("finance", "gl", name), params, definition, comment, "finance-admins", later);
     }
+}
+
+/// A SQL function returning `string`.
+fn add_function(
+    uc: &mut Unity,
+    (catalog, schema, name): (&str, &str, &str),
+    params: Vec<(&str, &str)>,
+    definition: &str,
+    comment: &str,
+    owner: &str,
+    at: u64,
+) {
+    uc.functions.insert(
+        key3(catalog, schema, name),
+        Function {
+            catalog: catalog.into(),
+            schema: schema.into(),
+            name: name.into(),
+            meta: Meta::new(owner, Some(comment.into()), at, &format!("function:{catalog}.{schema}.{name}")),
+            params: params.into_iter().map(|(n, t)| (n.to_owned(), t.to_owned())).collect(),
+            returns: "string".into(),
+            definition: definition.into(),
+        },
+    );
 }
 
 #[cfg(test)]
@@ -298,7 +354,7 @@ mod tests {
         assert_eq!(count("finance.gl.journal_entries"), 120);
         assert_eq!(count("main.default.trips"), 20);
         assert_eq!(uc.volumes.len(), 3);
-        assert_eq!(uc.functions.len(), 2);
+        assert_eq!(uc.functions.len(), 3);
     }
 
     #[test]

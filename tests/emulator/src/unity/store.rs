@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use rusqlite::Connection;
 
+use super::{grants::Grants, lineage::Edge};
 use crate::error::ApiError;
 
 /// Who made a securable and when; the same fields on every Unity Catalog object.
@@ -110,6 +111,10 @@ pub(crate) struct Unity {
     pub tables: BTreeMap<(String, String, String), Table>,
     pub volumes: BTreeMap<(String, String, String), Volume>,
     pub functions: BTreeMap<(String, String, String), Function>,
+    /// Privileges granted on each securable (see `grants`).
+    pub grants: Grants,
+    /// Table lineage edges (see `lineage`).
+    pub lineage: Vec<Edge>,
     pub db: Connection,
 }
 
@@ -124,6 +129,8 @@ impl Default for Unity {
             tables: BTreeMap::new(),
             volumes: BTreeMap::new(),
             functions: BTreeMap::new(),
+            grants: Grants::new(),
+            lineage: Vec::new(),
             db,
         }
     }
@@ -178,7 +185,7 @@ fn sqlite_error(e: rusqlite::Error) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", format!("Storage error: {e}"))
 }
 
-type Key3 = (String, String, String);
+pub(crate) type Key3 = (String, String, String);
 
 impl Unity {
     pub fn catalog(&self, name: &str) -> Result<&Catalog, ApiError> {
@@ -245,6 +252,7 @@ impl Unity {
             self.delete_schema(&name, &schema, true)?;
         }
         self.catalogs.remove(&name);
+        self.forget_grants(&name);
         Ok(())
     }
 
@@ -286,6 +294,7 @@ impl Unity {
         }
         self.volumes.retain(|k, _| !in_schema(k));
         self.functions.retain(|k, _| !in_schema(k));
+        self.forget_grants(&format!("{catalog}.{name}"));
         self.schemas.remove(&(catalog, name));
         Ok(())
     }
@@ -310,7 +319,9 @@ impl Unity {
         let kind = if table.table_type == "VIEW" { "VIEW" } else { "TABLE" };
         let ddl = format!("DROP {kind} IF EXISTS {}", sqlite_name(&table.catalog, &table.schema, &table.name));
         self.db.execute_batch(&ddl).map_err(sqlite_error)?;
-        self.tables.remove(&key3(catalog, schema, name));
+        let key = key3(catalog, schema, name);
+        self.forget_grants(&format!("{}.{}.{}", key.0, key.1, key.2));
+        self.tables.remove(&key);
         Ok(())
     }
 

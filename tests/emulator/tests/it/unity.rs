@@ -1,7 +1,7 @@
 //! Unity Catalog over HTTP: lists and pages, gets by full name, create/delete, errors, and the
 //! link to SQL (tables made with SQL appear here and vice versa).
 
-use databricks_emulator::{DEMO_TOKEN, Seed};
+use databricks_emulator::{ALICE_TOKEN, DEMO_TOKEN, Seed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -194,4 +194,223 @@ async fn owners_and_comments_can_be_changed() {
     assert_eq!(table["owner"], "etl-bot");
     let (status, _) = patch(format!("{UC}/schemas/main.default"), json!({"new_name": "other"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn patch_as(api: &Api, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    read(api.http.patch(api.url(path)).json(&body).bearer_auth(token).send().await).await
+}
+
+#[tokio::test]
+async fn grants_are_read_changed_and_inherited() {
+    let api = Api::start().await;
+    let (status, grants) = api.get(&format!("{UC}/permissions/table/main.default.trips"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{grants}");
+    assert_eq!(grants, json!({"privilege_assignments": [{"principal": "data-engineers", "privileges": ["SELECT"]}]}));
+
+    let change = json!({"changes": [
+        {"principal": "bob.smith@example.com", "add": ["MODIFY", "SELECT"]},
+        {"principal": "data-engineers", "remove": ["SELECT"]},
+    ]});
+    let (status, after) =
+        patch_as(&api, DEMO_TOKEN, &format!("{UC}/permissions/TABLE/main.default.trips"), change).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(
+        after,
+        json!({"privilege_assignments": [{"principal": "bob.smith@example.com", "privileges": ["MODIFY", "SELECT"]}]})
+    );
+
+    let (_, effective) = api
+        .get(&format!("{UC}/effective-permissions/table/main.default.trips"), &[("principal", "data-engineers")])
+        .await;
+    // USE_CATALOG and USE_SCHEMA do not apply to a table; nothing else is granted to the group now.
+    assert_eq!(effective, json!({}));
+    patch_as(
+        &api,
+        DEMO_TOKEN,
+        &format!("{UC}/permissions/catalog/main"),
+        json!({"changes": [{"principal": "data-engineers", "add": ["SELECT"]}]}),
+    )
+    .await;
+    let (_, effective) = api.get(&format!("{UC}/effective-permissions/table/main.default.trips"), &[]).await;
+    let assignments = effective["privilege_assignments"].as_array().unwrap();
+    let group = assignments.iter().find(|a| a["principal"] == "data-engineers").unwrap();
+    assert_eq!(
+        group["privileges"],
+        json!([{"privilege": "SELECT", "inherited_from_type": "CATALOG", "inherited_from_name": "main"}])
+    );
+
+    let bad = patch_as(
+        &api,
+        DEMO_TOKEN,
+        &format!("{UC}/permissions/table/main.default.trips"),
+        json!({"changes": [{"principal": "nobody@example.com", "add": ["SELECT"]}]}),
+    )
+    .await;
+    assert_error(
+        &bad,
+        StatusCode::BAD_REQUEST,
+        "INVALID_PARAMETER_VALUE",
+        "Could not find principal with name nobody@example.com.",
+    );
+    let bad = patch_as(
+        &api,
+        DEMO_TOKEN,
+        &format!("{UC}/permissions/volume/main.default.landing"),
+        json!({"changes": [{"principal": "users", "add": ["SELECT"]}]}),
+    )
+    .await;
+    assert_eq!(bad.0, StatusCode::BAD_REQUEST, "{}", bad.1);
+    let (status, _) = api.get(&format!("{UC}/permissions/widget/main"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api.get(&format!("{UC}/permissions/table/main.default.nope"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_user_sees_and_changes_only_what_her_privileges_allow() {
+    let api = Api::start().await;
+    let get = |path: String| {
+        let request = api.http.get(api.url(&path)).bearer_auth(ALICE_TOKEN);
+        async move { read(request.send().await).await }
+    };
+    // Through data-engineers she may use main and main.default and read the trips table...
+    let (status, catalogs) = get(format!("{UC}/catalogs")).await;
+    assert_eq!((status, names(&catalogs, "catalogs")), (StatusCode::OK, vec!["main".to_owned()]));
+    let (_, schemas) = get(format!("{UC}/schemas?catalog_name=main")).await;
+    assert_eq!(names(&schemas, "schemas"), vec!["main.default"]);
+    let (status, _) = get(format!("{UC}/tables/main.default.trips")).await;
+    assert_eq!(status, StatusCode::OK);
+    // ...but not the landing volume, nor change anything she does not own.
+    let (_, volumes) = get(format!("{UC}/volumes?catalog_name=main&schema_name=default")).await;
+    assert_eq!(volumes, json!({}));
+    let denied = get(format!("{UC}/volumes/main.default.landing")).await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        "User does not have READ VOLUME on Volume 'main.default.landing'.",
+    );
+    let denied = read(
+        api.http.delete(api.url(&format!("{UC}/tables/main.default.trips"))).bearer_auth(ALICE_TOKEN).send().await,
+    )
+    .await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
+    let denied = patch_as(
+        &api,
+        ALICE_TOKEN,
+        &format!("{UC}/permissions/table/main.default.trips"),
+        json!({"changes": [{"principal": "users", "add": ["SELECT"]}]}),
+    )
+    .await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
+    let denied = read(
+        api.http
+            .post(api.url(&format!("{UC}/catalogs")))
+            .json(&json!({"name": "mine"}))
+            .bearer_auth(ALICE_TOKEN)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
+    let denied = read(
+        api.http
+            .post(api.url(&format!("{UC}/schemas")))
+            .json(&json!({"name": "mine", "catalog_name": "main"}))
+            .bearer_auth(ALICE_TOKEN)
+            .send()
+            .await,
+    )
+    .await;
+    assert_error(
+        &denied,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        "User does not have CREATE SCHEMA on Catalog 'main'.",
+    );
+
+    // Once granted CREATE_SCHEMA she may create a schema, which she then owns.
+    patch_as(
+        &api,
+        DEMO_TOKEN,
+        &format!("{UC}/permissions/catalog/main"),
+        json!({"changes": [{"principal": "alice.nguyen@example.com", "add": ["CREATE_SCHEMA"]}]}),
+    )
+    .await;
+    let (status, schema) = read(
+        api.http
+            .post(api.url(&format!("{UC}/schemas")))
+            .json(&json!({"name": "mine", "catalog_name": "main"}))
+            .bearer_auth(ALICE_TOKEN)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{schema}");
+    assert_eq!(schema["owner"], "alice.nguyen@example.com");
+    let (status, _) = get(format!("{UC}/schemas/main.mine")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn lineage_comes_from_seeds_and_from_ctas() {
+    let api = Api::start().await;
+    let lineage = |table: &str, entities: bool| {
+        let query = [("table_name", table.to_owned()), ("include_entity_lineage", entities.to_string())];
+        let request =
+            api.http.get(api.url("/api/2.0/lineage-tracking/table-lineage")).query(&query).bearer_auth(DEMO_TOKEN);
+        async move { read(request.send().await).await }
+    };
+    let (status, trips) = lineage("main.default.trips", true).await;
+    assert_eq!(status, StatusCode::OK, "{trips}");
+    let downstreams = trips["downstreams"].as_array().unwrap();
+    assert_eq!(downstreams.len(), 1, "one entity-only entry: {trips}");
+    assert_eq!(downstreams[0]["notebookInfos"][0]["notebook_id"], json!(1_000_000_000_000_006_i64));
+    assert_eq!(downstreams[0]["jobInfos"][0]["job_id"], 101);
+    let (_, without) = lineage("main.default.trips", false).await;
+    assert_eq!(without, json!({}), "entity-only entries need include_entity_lineage");
+
+    let (status, result) = api
+        .post(
+            "/api/2.0/sql/statements",
+            json!({"statement": "CREATE TABLE main.default.card_trips AS SELECT trip_id FROM trips WHERE payment_type = 'card'",
+                   "warehouse_id": "5a1f0c0ffee00001", "catalog": "main", "schema": "default", "wait_timeout": "10s"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["status"]["state"], "SUCCEEDED", "{result}");
+    let (_, trips) = lineage("main.default.trips", false).await;
+    let table = &trips["downstreams"][0]["tableInfo"];
+    assert_eq!(
+        (table["name"].clone(), table["catalog_name"].clone(), table["table_type"].clone()),
+        (json!("card_trips"), json!("main"), json!("TABLE"))
+    );
+    assert!(table["lineage_timestamp"].as_str().is_some_and(|t| t.len() == 21), "{table}");
+    let (_, card) = lineage("main.default.card_trips", true).await;
+    assert_eq!(card["upstreams"][0]["tableInfo"]["name"], "trips", "{card}");
+    assert!(card.get("downstreams").is_none());
+
+    let (status, _) = lineage("main.default.nope", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, missing) = api.get("/api/2.0/lineage-tracking/table-lineage", &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
+}
+
+#[tokio::test]
+async fn demo_lineage_follows_views_and_pipelines() {
+    let api = Api::seeded(Seed::Demo).await;
+    let (_, revenue) = api
+        .get("/api/2.0/lineage-tracking/table-lineage", &[("table_name", "finance.reporting.monthly_revenue")])
+        .await;
+    let mut upstream: Vec<&str> =
+        revenue["upstreams"].as_array().unwrap().iter().filter_map(|u| u["tableInfo"]["name"].as_str()).collect();
+    upstream.sort_unstable();
+    assert_eq!(upstream, ["accounts", "journal_entries"]);
+    let (_, customers) = api
+        .get(
+            "/api/2.0/lineage-tracking/table-lineage",
+            &[("table_name", "main.sales.customers"), ("include_entity_lineage", "true")],
+        )
+        .await;
+    assert_eq!(customers["upstreams"][0]["pipelineInfos"][0]["pipeline_id"], "11111111-2222-4333-8444-000000000001");
 }
