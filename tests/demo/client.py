@@ -85,6 +85,18 @@ def main():
         session.call("get_cluster", {"cluster_id": first})
         session.call("list_cluster_events", {"cluster_id": first, "limit": 5})
     session.call("list_spark_versions", {"contains": "LTS", "limit": 5})
+
+    jobs = session.call("list_jobs", {"limit": 5}).get("jobs", [])
+    if jobs:
+        session.call("job_status", {"job_id": jobs[0]["job_id"], "runs": 5})
+    session.call("list_catalogs", {"limit": 10})
+    session.call("get_table", {"full_name": "samples.nyctaxi.trips"})
+    session.call("list_warehouses", {})
+    session.call("execute_sql", {
+        "warehouse_id": "5a1f0c0ffee00001",
+        "statement": "SELECT payment_type, count(*) AS trips, round(avg(fare_amount), 2) AS avg_fare "
+                     "FROM samples.nyctaxi.trips GROUP BY payment_type ORDER BY trips DESC"})
+    session.call("list_workspace_objects", {"path": "/Shared"})
     session.close()
 
     if not args.no_config:
