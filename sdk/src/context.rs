@@ -106,6 +106,23 @@ pub fn segment(value: &str) -> String {
     out
 }
 
+/// A `/`-separated path (a volume file path, a workspace path) percent-encoded one segment at a
+/// time with [`segment`], for APIs that take the path in the URL (`/api/2.0/fs/files{path}`).
+/// Empty segments are dropped, so the result has no leading, trailing or doubled `/`: write the
+/// separators around it yourself. `.` and `..` segments are escaped, never resolved.
+///
+/// ```
+/// use databricks_mcp_sdk::segments;
+/// let path = "/Volumes/main/default/landing/my file (1).csv";
+/// assert_eq!(
+///     format!("/api/2.0/fs/files/{}", segments(path)),
+///     "/api/2.0/fs/files/Volumes/main/default/landing/my%20file%20%281%29.csv"
+/// );
+/// ```
+pub fn segments(path: &str) -> String {
+    path.split('/').filter(|s| !s.is_empty()).map(segment).collect::<Vec<_>>().join("/")
+}
+
 /// The workspace's answer to a [`Request`], whatever its status.
 #[derive(Debug, Clone)]
 pub struct Response {

@@ -40,6 +40,15 @@
 //! }
 //! ```
 //!
+//! # Helpers for common chores
+//! - Lists: [`Context::page`] for every workspace pagination style, [`Page::from_items`] for a
+//!   list an endpoint answers whole.
+//! - Waits: [`Context::wait_until`] (running out of time fails) and [`Context::wait_for`]
+//!   (running out of time is a [`Waited::StillRunning`] answer).
+//! - Paths: [`segment`] and [`segments`] percent-encode ids, names and paths that go in a URL.
+//! - Texts: [`format_time`] and [`format_time_minutes`] for the API's epoch-millisecond times;
+//!   [`base64`] for the binary content the API carries in JSON.
+//!
 //! # How a call runs
 //! The host validates the arguments against the input schema, creates a fresh instance of the
 //! component, and calls the tool. [`Context`] is the tool's only way out: workspace requests
@@ -50,22 +59,25 @@
 #[path = "bindings.rs"]
 pub mod __bindings;
 use __bindings as bindings;
+pub mod base64;
 mod context;
 mod error;
 mod json;
 mod paging;
 mod plugin;
+mod time;
 mod tool;
 mod wait;
 
-pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment};
+pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
 pub use databricks_mcp_sdk_macros::{schema, tool};
 pub use error::{ApiError, Result, ToolError};
 pub use json::Json;
 pub use paging::{Page, PageArgs, Paging};
 pub use plugin::{CONTRACT_VERSION, Plugin};
+pub use time::{format_time, format_time_minutes};
 pub use tool::{Annotations, IntoToolOutput, Output, ToolDef, ToolOutput, schema_for};
-pub use wait::{Poll, Wait};
+pub use wait::{Poll, Wait, Waited};
 
 /// Re-exported so plugins need no direct dependency; `#[schema]` derives through these paths.
 pub use {schemars, serde, serde_json};
@@ -78,7 +90,8 @@ pub struct NoArgs {}
 /// Everything a tool pack usually needs.
 pub mod prelude {
     pub use crate::{
-        Context, Json, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, plugin, schema, tool,
+        Context, Json, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, Waited, plugin, schema,
+        tool,
     };
     pub use serde_json::{Value, json};
 }
@@ -101,6 +114,17 @@ mod tests {
         assert_eq!(crate::segment("a/b c?d"), "a%2Fb%20c%3Fd");
         assert_eq!(crate::segment(".."), "%2E%2E");
         assert_eq!(crate::segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn paths_are_encoded_segment_by_segment() {
+        assert_eq!(
+            crate::segments("/Volumes/main/default/v/my file (1).csv"),
+            "Volumes/main/default/v/my%20file%20%281%29.csv"
+        );
+        assert_eq!(crate::segments("a//caf\u{e9}/"), "a/caf%C3%A9");
+        assert_eq!(crate::segments("/a/../b?x"), "a/%2E%2E/b%3Fx");
+        assert_eq!(crate::segments("/"), "");
     }
 
     #[test]

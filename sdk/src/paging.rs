@@ -4,6 +4,10 @@
 //! returns one page plus the token for the next. The workspace API has several pagination styles
 //! (see the API reference); [`Context::page`] speaks all of them and hands the model the same
 //! opaque `next_page_token` in every case.
+//!
+//! Some endpoints answer a whole list in one response (secret scopes, a DBFS or workspace folder,
+//! library statuses). Tools still hand such a list out in pages: [`Page::from_items`] cuts one
+//! page and issues a token for the next, so the model pages the same way everywhere.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -92,6 +96,39 @@ impl Context {
         })?;
         let next_page_token = next_token(&raw, paging, items.len(), limit, page_token)?;
         Ok(Page { items, next_page_token, raw })
+    }
+}
+
+impl<T> Page<T> {
+    /// One page of a list the endpoint returned whole: at most `limit` items (at least one)
+    /// starting where `page_token` points, and a token for the rest when there is more.
+    ///
+    /// Tokens are opaque to the model; pass back the `next_page_token` of the previous page. No
+    /// token, or an empty one, means the first page. A token this function did not issue is an
+    /// [`ToolError::InvalidArguments`]. A token past the end (the list shrank between calls)
+    /// gives an empty last page. `raw` holds `total_count` (how many items the whole list has) and
+    /// `offset` (the position of this page's first item), for texts such as "items 21-40 of 75".
+    ///
+    /// ```
+    /// use databricks_mcp_sdk::Page;
+    /// let first = Page::from_items(vec!["a", "b", "c"], 2, None).unwrap();
+    /// assert_eq!(first.items, ["a", "b"]);
+    /// let rest = Page::from_items(vec!["a", "b", "c"], 2, first.next_page_token.as_deref()).unwrap();
+    /// assert_eq!((rest.items, rest.next_page_token), (vec!["c"], None));
+    /// ```
+    pub fn from_items(items: Vec<T>, limit: u32, page_token: Option<&str>) -> Result<Page<T>> {
+        let start = match page_token {
+            None | Some("") => 0,
+            Some(token) => usize::try_from(parse_number(token)?).unwrap_or(usize::MAX),
+        };
+        let total = items.len();
+        let start = start.min(total);
+        let end = start.saturating_add(limit.max(1) as usize).min(total);
+        let page: Vec<T> = items.into_iter().skip(start).take(end - start).collect();
+        let mut raw = Map::new();
+        raw.insert("total_count".into(), total.into());
+        raw.insert("offset".into(), start.into());
+        Ok(Page { items: page, next_page_token: (end < total).then(|| end.to_string()), raw })
     }
 }
 
@@ -220,6 +257,35 @@ mod tests {
             prepare(Request::new(Method::Post, "/e"), Paging::NextRequest { size_param: "limit" }, 1, Some("garbage"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn whole_lists_are_cut_into_pages() {
+        let page = Page::from_items(vec![1, 2, 3, 4, 5], 2, None).unwrap();
+        assert_eq!((page.items, page.next_page_token.as_deref()), (vec![1, 2], Some("2")));
+        assert_eq!((&page.raw["total_count"], &page.raw["offset"]), (&json!(5), &json!(0)));
+        let page = Page::from_items(vec![1, 2, 3, 4, 5], 2, Some("2")).unwrap();
+        assert_eq!((page.items, page.next_page_token.as_deref()), (vec![3, 4], Some("4")));
+        assert_eq!(page.raw["offset"], json!(2));
+        let page = Page::from_items(vec![1, 2, 3, 4, 5], 2, Some("4")).unwrap();
+        assert_eq!((page.items, page.next_page_token), (vec![5], None));
+        let page = Page::from_items(vec![1, 2, 3], 3, Some("")).unwrap();
+        assert_eq!((page.items, page.next_page_token), (vec![1, 2, 3], None));
+    }
+
+    #[test]
+    fn whole_list_edge_cases() {
+        let empty = Page::from_items(Vec::<u8>::new(), 10, None).unwrap();
+        assert!(empty.items.is_empty() && empty.next_page_token.is_none());
+        let past = Page::from_items(vec![1, 2], 10, Some("7")).unwrap();
+        assert!(past.items.is_empty() && past.next_page_token.is_none());
+        assert_eq!(past.raw["offset"], json!(2));
+        let zero = Page::from_items(vec![1, 2], 0, None).unwrap();
+        assert_eq!((zero.items, zero.next_page_token.as_deref()), (vec![1], Some("1")));
+        for bad in ["x", "-1", "1.5", " 1"] {
+            let error = Page::from_items(vec![1], 2, Some(bad)).unwrap_err();
+            assert_eq!(error, ToolError::invalid(format!("page_token `{bad}` is not one this tool issued")));
+        }
     }
 
     #[test]
