@@ -12,7 +12,8 @@ use std::time::Duration;
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
-use model::{Autoscale, Cluster, ClusterState, format_time};
+use databricks_mcp_sdk::format_time;
+use model::{Autoscale, Cluster, ClusterState};
 use spec::{ClusterSpec, EDITABLE_FIELDS, merge};
 
 const API: &str = "/api/2.1/clusters";

@@ -2,10 +2,10 @@
 //! `create` → `add-block` → `close` for large), directories, move and delete.
 
 use databricks_mcp_sdk::prelude::*;
-use databricks_mcp_sdk::{Method, Request};
+use databricks_mcp_sdk::{Method, Request, base64, format_time_minutes};
 
-use crate::codec::{Encoding, base64_decode, base64_encode, encode_chunk, format_time, human_size};
-use crate::{FileContent, Written, page_of, read_window};
+use crate::codec::{Encoding, encode_chunk, human_size};
+use crate::{FileContent, Written, read_window};
 
 const API: &str = "/api/2.0/dbfs";
 /// The largest `put` and the size of each `add-block`: 1 MB, the service's limit for both.
@@ -53,7 +53,8 @@ pub struct DbfsFile {
 
 impl DbfsFile {
     fn line(&self) -> String {
-        let when = self.modification_time.map_or_else(String::new, |t| format!(", modified {}", format_time(t)));
+        let when =
+            self.modification_time.map_or_else(String::new, |t| format!(", modified {}", format_time_minutes(t)));
         if self.is_dir {
             format!("{}/  (directory{when})", self.path.trim_end_matches('/'))
         } else {
@@ -112,7 +113,7 @@ pub(crate) fn list_dbfs_directory(ctx: &Context, args: ListDbfs) -> Result<Outpu
     entries.sort_by(|(a, _), (b, _)| b.is_dir.cmp(&a.is_dir).then_with(|| a.path.cmp(&b.path)));
     let total = u32::try_from(entries.len()).unwrap_or(u32::MAX);
     let limit = args.limit.unwrap_or(200).clamp(1, 1000);
-    let (entries, next_page_token) = page_of(entries, limit, args.page_token.as_deref())?;
+    let Page { items: entries, next_page_token, .. } = Page::from_items(entries, limit, args.page_token.as_deref())?;
     let mut lines: Vec<String> = entries.iter().map(|(f, _)| f.line()).collect();
     if lines.is_empty() {
         lines.push(format!("{dir} is empty."));
@@ -178,8 +179,8 @@ pub(crate) fn read_dbfs_file(ctx: &Context, args: ReadDbfs) -> Result<Output<Fil
         }
         let query = [("path", file_path.clone()), ("offset", offset.to_string()), ("length", length.to_string())];
         let chunk: Chunk = ctx.get(&path("read"), &query)?;
-        data = base64_decode(&chunk.data)
-            .ok_or_else(|| ToolError::internal("the workspace answered DBFS read with data that is not base64"))?;
+        data = base64::decode(&chunk.data)
+            .map_err(|_| ToolError::internal("the workspace answered DBFS read with data that is not base64"))?;
     }
     let at_end = offset + data.len() as u64 >= info.file_size;
     let (content, encoding, used) = encode_chunk(&data, args.encoding, at_end);
@@ -211,7 +212,7 @@ pub(crate) fn write_dbfs_file(ctx: &Context, args: WriteDbfs) -> Result<Output<W
     let bytes = args.encoding.decode(&args.content)?;
     let size = bytes.len() as u64;
     if bytes.len() <= BLOCK {
-        let body = json!({ "path": file_path, "contents": base64_encode(&bytes), "overwrite": args.overwrite });
+        let body = json!({ "path": file_path, "contents": base64::encode(&bytes), "overwrite": args.overwrite });
         ctx.post_empty(&path("put"), &body)?;
         return Ok(Written::output(file_path, size, 1, args.overwrite));
     }
@@ -240,7 +241,7 @@ pub(crate) fn write_dbfs_file(ctx: &Context, args: WriteDbfs) -> Result<Output<W
     let blocks = bytes.len().div_ceil(BLOCK);
     let streamed = (|| {
         for (i, block) in bytes.chunks(BLOCK).enumerate() {
-            ctx.post_empty(&path("add-block"), &json!({ "handle": handle.handle, "data": base64_encode(block) }))?;
+            ctx.post_empty(&path("add-block"), &json!({ "handle": handle.handle, "data": base64::encode(block) }))?;
             let done = (i * BLOCK + block.len()) as u64;
             ctx.progress(
                 done as f64,

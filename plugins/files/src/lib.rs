@@ -40,20 +40,6 @@ pub(crate) fn read_window(offset: Option<u64>, length: Option<u32>, size: u64) -
     Ok((offset, length.min(size - offset)))
 }
 
-/// One page of a list the service returns whole; the token is the offset of the next entry.
-pub(crate) fn page_of<T>(items: Vec<T>, limit: u32, token: Option<&str>) -> Result<(Vec<T>, Option<String>)> {
-    let start: usize = match token {
-        None => 0,
-        Some(t) => {
-            t.parse().map_err(|_| ToolError::invalid(format!("page_token `{t}` is not one this tool issued")))?
-        }
-    };
-    let total = items.len();
-    let end = start.saturating_add(limit as usize).min(total);
-    let page: Vec<T> = items.into_iter().skip(start).take(end.saturating_sub(start)).collect();
-    Ok((page, (end < total).then(|| end.to_string())))
-}
-
 /// Part of a file's content.
 #[schema]
 pub struct FileContent {
@@ -174,15 +160,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn windows_and_pages() {
+    fn windows() {
         assert_eq!(read_window(None, None, 10).unwrap(), (0, 10));
         assert_eq!(read_window(Some(4), Some(3), 10).unwrap(), (4, 3));
         assert_eq!(read_window(Some(10), None, 10).unwrap(), (10, 0));
         assert!(read_window(Some(11), None, 10).is_err());
-        let (page, next) = page_of(vec![1, 2, 3, 4, 5], 2, None).unwrap();
-        assert_eq!((page, next.as_deref()), (vec![1, 2], Some("2")));
-        let (page, next) = page_of(vec![1, 2, 3, 4, 5], 2, Some("4")).unwrap();
-        assert_eq!((page, next), (vec![5], None));
-        assert!(page_of(vec![1], 2, Some("x")).is_err());
     }
 }

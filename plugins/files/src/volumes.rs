@@ -2,9 +2,9 @@
 //! down and up) and `/api/2.0/fs/directories{path}` (list, create, delete).
 
 use databricks_mcp_sdk::prelude::*;
-use databricks_mcp_sdk::{Method, Request, Response};
+use databricks_mcp_sdk::{Method, Request, Response, format_time_minutes, segments};
 
-use crate::codec::{Encoding, encode_chunk, format_time, human_size, percent_encode};
+use crate::codec::{Encoding, encode_chunk, human_size};
 use crate::dbfs::Deleted;
 use crate::{FileContent, Written, read_window};
 
@@ -35,8 +35,7 @@ fn volume_path(raw: &str, file: bool) -> Result<String> {
 
 /// The API path for `kind` (`files` or `directories`) and a checked volume path.
 fn api_path(kind: &str, path: &str) -> String {
-    let encoded: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(percent_encode).collect();
-    format!("/api/2.0/fs/{kind}/{}", encoded.join("/"))
+    format!("/api/2.0/fs/{kind}/{}", segments(path))
 }
 
 /// Turn an error answer into a tool error that names the path.
@@ -79,7 +78,7 @@ impl VolumeEntry {
             return format!("{}/  (directory)", self.path);
         }
         let size = self.file_size.map_or_else(|| "size unknown".to_string(), human_size);
-        let when = self.last_modified.map_or_else(String::new, |t| format!(", modified {}", format_time(t)));
+        let when = self.last_modified.map_or_else(String::new, |t| format!(", modified {}", format_time_minutes(t)));
         format!("{}  ({size}{when})", self.path)
     }
 }

@@ -6,8 +6,9 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::serde_json::Map;
 use databricks_mcp_sdk::{Method, Request};
 
-use crate::model::{Job, JobParameter, Run, Schedule, format_time, task_line};
+use crate::model::{Job, JobParameter, Run, Schedule, task_line};
 use crate::{cancel_on_abort, fetch_job, fetch_run, path, still_running, wait_for, wait_timeout};
+use databricks_mcp_sdk::format_time;
 
 // ---------------------------------------------------------------------------------------------
 // Reading

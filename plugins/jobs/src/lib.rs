@@ -130,14 +130,12 @@ fn wait_timeout(seconds: Option<u32>) -> Duration {
 fn wait_for(ctx: &Context, run_id: i64, timeout: Duration) -> Result<Waited> {
     let wait = Wait::new(format!("run {run_id} to finish"), timeout);
     let started = std::time::Instant::now();
-    let finished = match ctx.wait_until(&wait, || {
-        let run = poll_run(ctx, run_id)?;
-        Ok(if run.is_terminal() { Poll::Ready(()) } else { Poll::Pending(run.progress()) })
-    }) {
-        Ok(()) => true,
-        Err(ToolError::Timeout(_)) => false,
-        Err(e) => return Err(e),
-    };
+    let finished = ctx
+        .wait_for(&wait, || {
+            let run = poll_run(ctx, run_id)?;
+            Ok(if run.is_terminal() { Poll::Ready(()) } else { Poll::Pending(run.progress()) })
+        })?
+        .is_done();
     let raw = fetch_run(ctx, run_id)?;
     let run = raw.get()?;
     Ok(Waited { raw, run, finished, waited: started.elapsed() })

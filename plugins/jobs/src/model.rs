@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use databricks_mcp_sdk::format_time;
 use databricks_mcp_sdk::prelude::*;
 
 /// When a job runs by itself.
@@ -436,23 +437,6 @@ pub struct RunOutput {
     pub logs_truncated: Option<bool>,
 }
 
-/// Format epoch milliseconds as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn format_time(epoch_ms: i64) -> String {
-    let secs = epoch_ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm): no date library in a small plugin.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 /// `2h 05m`, `3m 07s`, `12s`, `450 ms`.
 pub fn format_duration(ms: i64) -> String {
     let ms = ms.max(0);
@@ -490,7 +474,6 @@ mod tests {
 
     #[test]
     fn formats_times_and_durations() {
-        assert_eq!(format_time(1_709_294_400_000), "2024-03-01 12:00:00 UTC");
         assert_eq!(format_duration(450), "450 ms");
         assert_eq!(format_duration(187_000), "3m 07s");
         assert_eq!(format_duration(7_500_000), "2h 05m");

@@ -3,8 +3,9 @@
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
-use crate::model::{Run, RunOutput, format_duration, format_time, truncate};
+use crate::model::{Run, RunOutput, format_duration, truncate};
 use crate::path;
+use databricks_mcp_sdk::format_time;
 
 /// Arguments of `job_status`.
 #[schema]

@@ -176,20 +176,6 @@ fn typed(statuses: &[Json<LibraryStatus>]) -> Result<Vec<LibraryStatus>> {
     statuses.iter().map(Json::get).collect()
 }
 
-/// One page of a list the service returns whole; the token is the offset of the next entry.
-fn page_of<T>(items: Vec<T>, limit: u32, token: Option<&str>) -> Result<(Vec<T>, Option<String>)> {
-    let start: usize = match token {
-        None => 0,
-        Some(t) => {
-            t.parse().map_err(|_| ToolError::invalid(format!("page_token `{t}` is not one this tool issued")))?
-        }
-    };
-    let total = items.len();
-    let end = start.saturating_add(limit as usize).min(total);
-    let page: Vec<T> = items.into_iter().skip(start).take(end.saturating_sub(start)).collect();
-    Ok((page, (end < total).then(|| end.to_string())))
-}
-
 /// `3 libraries: 2 INSTALLED, 1 FAILED`.
 fn summary(statuses: &[LibraryStatus]) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
@@ -238,7 +224,8 @@ pub struct ClusterLibraryPage {
 fn get_cluster_libraries(ctx: &Context, args: GetClusterLibraries) -> Result<Output<ClusterLibraryPage>> {
     let all = cluster_libraries(ctx, &args.cluster_id)?;
     let header = summary(&typed(&all)?);
-    let (page, next_page_token) = page_of(all, args.limit.unwrap_or(100).clamp(1, 500), args.page_token.as_deref())?;
+    let Page { items: page, next_page_token, .. } =
+        Page::from_items(all, args.limit.unwrap_or(100).clamp(1, 500), args.page_token.as_deref())?;
     let mut lines = if page.is_empty() && next_page_token.is_none() && args.page_token.is_none() {
         vec![format!("Cluster {} has no libraries.", args.cluster_id)]
     } else {
@@ -276,7 +263,8 @@ fn list_all_cluster_library_statuses(ctx: &Context, args: PageArgs) -> Result<Ou
         statuses: Vec<ClusterLibraries>,
     }
     let raw: Raw = ctx.get(&path("all-cluster-statuses"), &[])?;
-    let (statuses, next_page_token) = page_of(raw.statuses, args.limit_or(50, 500), args.page_token.as_deref())?;
+    let Page { items: statuses, next_page_token, .. } =
+        Page::from_items(raw.statuses, args.limit_or(50, 500), args.page_token.as_deref())?;
     let mut lines = Vec::new();
     for cluster in &statuses {
         let libs = typed(&cluster.library_statuses)?;
@@ -411,7 +399,7 @@ fn install_libraries(ctx: &Context, args: InstallLibraries) -> Result<Output<Lib
     };
     let wait =
         Wait::new(format!("libraries to install ({requested_text})"), Duration::from_secs(u64::from(wait_seconds)));
-    let polled = ctx.wait_until(&wait, || {
+    let polled = ctx.wait_for(&wait, || {
         let statuses = requested(cluster_libraries(ctx, &args.cluster_id)?, &keys)?;
         let typed = typed(&statuses)?;
         if typed.len() == keys.len() && typed.iter().all(LibraryStatus::settled) {
@@ -422,10 +410,9 @@ fn install_libraries(ctx: &Context, args: InstallLibraries) -> Result<Output<Lib
     if let Some(guard) = guard {
         guard.disarm();
     }
-    let (statuses, settled) = match polled {
-        Ok(statuses) => (statuses, true),
-        Err(ToolError::Timeout(_)) => (requested(cluster_libraries(ctx, &args.cluster_id)?, &keys)?, false),
-        Err(e) => return Err(e),
+    let (statuses, settled) = match polled? {
+        Waited::Done(statuses) => (statuses, true),
+        Waited::StillRunning { .. } => (requested(cluster_libraries(ctx, &args.cluster_id)?, &keys)?, false),
     };
     let list = typed(&statuses)?;
     let lines: Vec<String> = list.iter().map(LibraryStatus::line).collect();

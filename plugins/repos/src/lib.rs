@@ -472,16 +472,16 @@ fn sync_repo_and_run_notebook(ctx: &Context, args: SyncRepoAndRunNotebook) -> Re
     let wait = Wait::new(format!("run {run_id} of {relative}"), timeout);
     let mut last: Option<Run> = None;
     let started = std::time::Instant::now();
-    let waited = ctx.wait_until(&wait, || {
+    let waited = ctx.wait_for(&wait, || {
         let run: Run = ctx.get(&format!("{JOBS}/runs/get"), &[("run_id", run_id.to_string())])?;
         let state = run.life_cycle_state().to_string();
         let done = run.is_terminal();
         last = Some(run.clone());
         Ok(if done { Poll::Ready(run) } else { Poll::Pending(state) })
     });
-    let run = match waited {
-        Ok(run) => run,
-        Err(ToolError::Timeout(_)) => {
+    let run = match waited? {
+        Waited::Done(run) => run,
+        Waited::StillRunning { .. } => {
             // The run goes on; it is not this call's to cancel.
             compensation.disarm();
             let state = last.as_ref().map_or("PENDING", Run::life_cycle_state).to_string();
@@ -508,7 +508,6 @@ fn sync_repo_and_run_notebook(ctx: &Context, args: SyncRepoAndRunNotebook) -> Re
                 },
             ));
         }
-        Err(e) => return Err(e),
     };
     compensation.disarm();
 

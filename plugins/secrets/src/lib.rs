@@ -5,6 +5,7 @@
 //! in its text, structured output or logs, and the host refuses `GET /api/2.0/secrets/get` to
 //! every plugin anyway. Lists take `limit` and `page_token`.
 
+use databricks_mcp_sdk::format_time_minutes;
 use databricks_mcp_sdk::prelude::*;
 
 const API: &str = "/api/2.0/secrets";
@@ -31,41 +32,10 @@ fn check_name(what: &str, name: &str, extra: &[char]) -> Result<()> {
     }
 }
 
-/// One page of a list the service returns whole; the token is the offset of the next entry.
-fn page_of<T>(items: Vec<T>, limit: u32, token: Option<&str>) -> Result<(Vec<T>, Option<String>)> {
-    let start: usize = match token {
-        None => 0,
-        Some(t) => {
-            t.parse().map_err(|_| ToolError::invalid(format!("page_token `{t}` is not one this tool issued")))?
-        }
-    };
-    let total = items.len();
-    let end = start.saturating_add(limit as usize).min(total);
-    let page: Vec<T> = items.into_iter().skip(start).take(end.saturating_sub(start)).collect();
-    Ok((page, (end < total).then(|| end.to_string())))
-}
-
 fn more(lines: &mut Vec<String>, what: &str, token: Option<&String>) {
     if let Some(token) = token {
         lines.push(format!("More {what}: call again with page_token \"{token}\"."));
     }
-}
-
-/// Format epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.
-fn format_time(epoch_ms: i64) -> String {
-    let secs = epoch_ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm): no date library in a small plugin.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
 /// Paging arguments.
@@ -126,8 +96,8 @@ fn list_secret_scopes(ctx: &Context, args: Paged) -> Result<Output<ScopeList>> {
         scopes: Vec<Json<Scope>>,
     }
     let raw: Raw = ctx.get(&path("scopes/list"), &[])?;
-    let (scopes, next_page_token) =
-        page_of(raw.scopes, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
+    let Page { items: scopes, next_page_token, .. } =
+        Page::from_items(raw.scopes, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
     let mut lines = scopes
         .iter()
         .map(|s| {
@@ -264,12 +234,12 @@ fn fetch_secrets(ctx: &Context, scope: &str) -> Result<Vec<SecretMetadata>> {
 #[tool(read_only, idempotent, title = "List secrets")]
 fn list_secrets(ctx: &Context, args: ListSecrets) -> Result<Output<SecretList>> {
     let all = fetch_secrets(ctx, &args.scope)?;
-    let (secrets, next_page_token) =
-        page_of(all, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
+    let Page { items: secrets, next_page_token, .. } =
+        Page::from_items(all, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
     let mut lines: Vec<String> = secrets
         .iter()
         .map(|s| match s.last_updated_timestamp {
-            Some(t) => format!("{}  (updated {})", s.key, format_time(t)),
+            Some(t) => format!("{}  (updated {})", s.key, format_time_minutes(t)),
             None => s.key.clone(),
         })
         .collect();
@@ -410,8 +380,8 @@ fn list_secret_acls(ctx: &Context, args: ListAcls) -> Result<Output<AclList>> {
         items: Vec<Acl>,
     }
     let raw: Raw = ctx.get(&path("acls/list"), &[("scope", args.scope.clone())])?;
-    let (acls, next_page_token) =
-        page_of(raw.items, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
+    let Page { items: acls, next_page_token, .. } =
+        Page::from_items(raw.items, args.limit.unwrap_or(100).clamp(1, 1000), args.page_token.as_deref())?;
     let mut lines: Vec<String> =
         acls.iter().map(|a| format!("{}: {}", a.principal, permission_str(a.permission))).collect();
     if lines.is_empty() {

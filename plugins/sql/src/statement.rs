@@ -228,23 +228,22 @@ pub fn wait(ctx: &Context, first: RawStatement, timeout: Duration) -> Result<Raw
         what: format!("statement {id}"),
     };
     let mut last = first;
-    let outcome = ctx.wait_until(&wait, || {
+    let outcome = ctx.wait_for(&wait, || {
         let now = get(ctx, &id)?;
         let state = now.status.state;
         last = now.clone();
         Ok(if state.is_done() { Poll::Ready(now) } else { Poll::Pending(state.as_str().to_string()) })
     });
-    match outcome {
-        Ok(done) => {
+    match outcome? {
+        Waited::Done(done) => {
             hook.disarm();
             Ok(done)
         }
         // Out of patience but not cancelled: the statement keeps running for a later poll.
-        Err(ToolError::Timeout(_)) => {
+        Waited::StillRunning { .. } => {
             hook.disarm();
             Ok(last)
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -10,9 +10,9 @@
 mod model;
 
 use databricks_mcp_sdk::prelude::*;
-use databricks_mcp_sdk::{Method, Request};
+use databricks_mcp_sdk::{Method, Request, base64, format_time};
 
-use model::{ObjectInfo, base64_decode, base64_encode};
+use model::ObjectInfo;
 
 const API: &str = "/api/2.0/workspace";
 
@@ -95,16 +95,10 @@ fn list_workspace_objects(ctx: &Context, args: ListWorkspaceObjects) -> Result<O
         raw.objects.into_iter().map(|o| Ok((o.get()?, o))).collect::<Result<Vec<(ObjectInfo, Json<ObjectInfo>)>>>()?;
     objects.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let total = objects.len();
-    let start = match args.page_token.as_deref() {
-        None | Some("") => 0,
-        Some(token) => token.parse::<usize>().ok().filter(|&n| n <= total).ok_or_else(|| {
-            ToolError::invalid(format!("page_token `{token}` is not one this tool issued for {}", args.path))
-        })?,
-    };
-    let limit = args.limit.unwrap_or(100).clamp(1, 1000) as usize;
-    let page: Vec<(ObjectInfo, Json<ObjectInfo>)> = objects.into_iter().skip(start).take(limit).collect();
-    let end = start + page.len();
-    let next_page_token = (end < total).then(|| end.to_string());
+    let limit = args.limit.unwrap_or(100).clamp(1, 1000);
+    let Page { items: page, next_page_token, raw } = Page::from_items(objects, limit, args.page_token.as_deref())?;
+    let start = raw.get("offset").and_then(Value::as_u64).unwrap_or(0);
+    let end = start + page.len() as u64;
     let mut lines = Vec::new();
     if total == 0 {
         lines.push(format!("{} is empty.", args.path));
@@ -144,7 +138,7 @@ fn get_workspace_object_status(ctx: &Context, args: ObjectPath) -> Result<Output
     let info = raw.get()?;
     let mut text = info.line();
     if let Some(created) = info.created_at {
-        text.push_str(&format!("\nCreated {}", model::format_time(created)));
+        text.push_str(&format!("\nCreated {}", format_time(created)));
     }
     Ok(Output::new(text, raw))
 }
@@ -264,8 +258,8 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
         }
         other => other?,
     };
-    let bytes = base64_decode(&raw.content)
-        .ok_or_else(|| ToolError::internal("the workspace sent export content that is not base64"))?;
+    let bytes = base64::decode(&raw.content)
+        .map_err(|_| ToolError::internal("the workspace sent export content that is not base64"))?;
     let total = bytes.len();
     let offset = usize::try_from(args.offset.unwrap_or(0)).unwrap_or(usize::MAX);
     if offset > total || (offset == total && total > 0) {
@@ -286,7 +280,7 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
             let end = char_end(text, start, limit.max(start));
             (text[start..end].to_string(), "utf-8", start, end)
         }
-        Err(_) => (base64_encode(&bytes[offset..limit]), "base64", offset, limit),
+        Err(_) => (base64::encode(&bytes[offset..limit]), "base64", offset, limit),
     };
     let truncated = end < total;
     let next_offset = truncated.then_some(end as u64);
@@ -420,7 +414,7 @@ fn import_workspace_object(ctx: &Context, args: ImportWorkspaceObject) -> Result
     let bytes = match (&args.content, &args.content_base64) {
         (Some(text), None) => text.as_bytes().to_vec(),
         (None, Some(b64)) => {
-            base64_decode(b64).ok_or_else(|| ToolError::invalid("content_base64 is not valid base64"))?
+            base64::decode(b64).map_err(|_| ToolError::invalid("content_base64 is not valid base64"))?
         }
         _ => return Err(ToolError::invalid("give exactly one of content (text) or content_base64 (binary)")),
     };
@@ -440,7 +434,7 @@ fn import_workspace_object(ctx: &Context, args: ImportWorkspaceObject) -> Result
     }
     let mut body = json!({
         "path": args.path,
-        "content": base64_encode(&bytes),
+        "content": base64::encode(&bytes),
         "format": args.format.as_str(),
         "overwrite": args.overwrite,
     });
