@@ -48,7 +48,10 @@ pub struct CallEnv {
     pub plugin: Arc<str>,
     pub tool: String,
     pub request_id: String,
+    /// The grants in force (declared, narrowed by the operator when configured).
     pub grants: Arc<[Grant]>,
+    /// What the plugin declared, when the operator narrowed it: a refusal then says who refused.
+    pub narrowed_from: Option<Arc<[Grant]>>,
     pub limits: Limits,
     pub settings: Settings,
     pub client: Option<WorkspaceClient>,
@@ -74,14 +77,20 @@ impl CallEnv {
             return Err(format!("{method} {path} reaches {what}, which no plugin may use"));
         }
         if !self.grants.iter().any(|g| g.allows(method, &path)) {
+            if let Some(declared) = &self.narrowed_from
+                && declared.iter().any(|g| g.allows(method, &path))
+            {
+                return Err(format!(
+                    "{method} {path} was declared by plugin `{}`, but the operator narrowed its grants (plugins.{}.grants in the config) to: {}",
+                    self.plugin,
+                    self.plugin,
+                    list(&self.grants)
+                ));
+            }
             return Err(format!(
                 "{method} {path} is outside the grants of plugin `{}` (it declared: {})",
                 self.plugin,
-                if self.grants.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    self.grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                }
+                list(self.narrowed_from.as_deref().unwrap_or(&self.grants))
             ));
         }
         for (name, _) in &request.headers {
@@ -299,6 +308,14 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
 
     async fn setting(&mut self, key: String) -> Option<String> {
         self.env.settings.get(&key).cloned()
+    }
+}
+
+fn list(grants: &[Grant]) -> String {
+    if grants.is_empty() {
+        "nothing".to_string()
+    } else {
+        grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -1,6 +1,12 @@
-//! Operator configuration: a TOML file (`--config` or `DATABRICKS_MCP_CONFIG`) for limits and
-//! plugin settings, environment variables for the workspace and its credential. Unknown keys are
-//! errors, so a typo never silently weakens a limit.
+//! Operator configuration: a TOML file for limits, policy and plugin settings, environment
+//! variables for the workspace, its credential and the common settings. Unknown keys and invalid
+//! values are errors naming the key and the file, so a typo never silently weakens a limit or a
+//! policy.
+//!
+//! Where each setting comes from, first match wins: a command-line flag, then an environment
+//! variable (see [`ENV_OVERRIDES`]), then the file, then the default. The file is the one
+//! `--config` names, else `DATABRICKS_MCP_CONFIG`, else
+//! `$XDG_CONFIG_HOME/databricks-mcp/config.toml` (`~/.config/...`) when it exists, else none.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +15,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
+
+use crate::manifest::Manifest;
+use crate::policy::{Admission, PluginRules, Policy, PolicyConfig};
 
 /// Everything the server is configured with.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -20,6 +29,9 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `cache = false` disables the compiled-plugin cache (it is on by default).
     pub cache: Option<bool>,
+    /// What may load and be served (`[policy]`).
+    #[serde(default)]
+    pub policy: PolicyConfig,
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
@@ -68,6 +80,11 @@ impl Default for WorkspaceConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
+    /// The hex sha256 the plugin's `.wasm` must have (a pin).
+    pub sha256: Option<String>,
+    /// The grants the plugin may use at most (`"METHOD /path"`); its effective grants are what
+    /// it declares intersected with these.
+    pub grants: Option<Vec<String>>,
     /// Limits for this plugin; unset fields take the defaults.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -181,12 +198,149 @@ impl Limits {
     }
 }
 
+/// The environment variables that override the file, and the key each overrides.
+pub const ENV_OVERRIDES: &[(&str, &str)] = &[
+    ("DATABRICKS_MCP_PLUGIN_DIR", "plugin_dir"),
+    ("DATABRICKS_MCP_CACHE_DIR", "cache_dir"),
+    ("DATABRICKS_MCP_READ_ONLY", "policy.read_only"),
+    ("DATABRICKS_MCP_ALLOW_PLUGINS", "policy.allow_plugins"),
+    ("DATABRICKS_MCP_DENY_PLUGINS", "policy.deny_plugins"),
+    ("DATABRICKS_MCP_ALLOW_TOOLS", "policy.allow_tools"),
+    ("DATABRICKS_MCP_DENY_TOOLS", "policy.deny_tools"),
+];
+
+/// Settings given on the command line; they beat the environment and the file.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub config: Option<PathBuf>,
+    pub plugin_dir: Option<PathBuf>,
+    pub read_only: bool,
+}
+
+/// A plugin's limits, settings and what the policy admits it to.
+#[derive(Debug, Clone)]
+pub struct PluginSetup {
+    pub limits: Limits,
+    pub settings: Settings,
+    pub admission: Admission,
+}
+
+/// Where the config file is: `--config`, else `DATABRICKS_MCP_CONFIG`, else the default
+/// location when a file is there. `env` reads an environment variable.
+pub fn locate(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if let Some(path) = flag {
+        return Some(path.to_path_buf());
+    }
+    if let Some(path) = env("DATABRICKS_MCP_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    default_path(env).filter(|p| p.is_file())
+}
+
+/// `$XDG_CONFIG_HOME/databricks-mcp/config.toml`, or `~/.config/databricks-mcp/config.toml`.
+pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = env("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("databricks-mcp").join("config.toml"))
+}
+
 impl Config {
+    /// The configuration in effect: the file (see [`locate`]), then the environment, then the
+    /// flags. Returns the file it read, if any. Errors name the key and the file, or the
+    /// variable.
+    pub fn resolve(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<(Self, Option<PathBuf>)> {
+        let file = locate(flags.config.as_deref(), env);
+        let mut config = match &file {
+            Some(path) => Self::load(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(env)?;
+        if let Some(dir) = &flags.plugin_dir {
+            config.plugin_dir = Some(dir.clone());
+        }
+        if flags.read_only {
+            config.policy.read_only = Some(true);
+        }
+        Ok((config, file))
+    }
+
+    /// Apply the environment overrides in [`ENV_OVERRIDES`]. An empty variable counts as unset.
+    pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(dir) = get("DATABRICKS_MCP_PLUGIN_DIR") {
+            self.plugin_dir = Some(PathBuf::from(dir));
+        }
+        if let Some(dir) = get("DATABRICKS_MCP_CACHE_DIR") {
+            self.cache_dir = Some(PathBuf::from(dir));
+        }
+        if let Some(value) = get("DATABRICKS_MCP_READ_ONLY") {
+            self.policy.read_only = Some(match value.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => bail!("environment variable DATABRICKS_MCP_READ_ONLY is `{value}`: use true, false, 1 or 0"),
+            });
+        }
+        let list = |name: &str| {
+            get(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+        };
+        let policy = &mut self.policy;
+        for (name, field) in [
+            ("DATABRICKS_MCP_ALLOW_PLUGINS", &mut policy.allow_plugins),
+            ("DATABRICKS_MCP_DENY_PLUGINS", &mut policy.deny_plugins),
+            ("DATABRICKS_MCP_ALLOW_TOOLS", &mut policy.allow_tools),
+            ("DATABRICKS_MCP_DENY_TOOLS", &mut policy.deny_tools),
+        ] {
+            if let Some(values) = list(name) {
+                *field = Some(values);
+            }
+        }
+        // The file was checked when it was read, so a policy error now comes from a variable.
+        match Policy::new(&self.policy, self.plugin_rules()) {
+            Ok(_) => Ok(()),
+            Err(e) => match ENV_OVERRIDES.iter().find(|(_, key)| *key == e.key) {
+                Some((var, _)) => bail!("environment variable {var}: {}", e.reason),
+                None => Err(e.into()),
+            },
+        }
+    }
+
+    /// The policy: `[policy]` and the `sha256` and `grants` of each `[plugins.NAME]`.
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        Ok(Policy::new(&self.policy, self.plugin_rules())?)
+    }
+
+    fn plugin_rules(&self) -> impl Iterator<Item = (&str, PluginRules)> {
+        self.plugins
+            .iter()
+            .map(|(name, p)| (name.as_str(), PluginRules { sha256: p.sha256.clone(), grants: p.grants.clone() }))
+    }
+
+    /// Everything the host needs to run the plugin described by `manifest`, whose file has
+    /// sha256 `digest`; a policy [`Refusal`](crate::policy::Refusal) if it may not load.
+    pub fn setup_for(&self, manifest: &Manifest, digest: &str) -> anyhow::Result<PluginSetup> {
+        let admission = self.policy()?.admit(manifest, digest)?;
+        for grant in &admission.unused_grants {
+            tracing::warn!(
+                plugin = %manifest.name,
+                "grant `{grant}` in plugins.{}.grants matches nothing the plugin declares",
+                manifest.name
+            );
+        }
+        Ok(PluginSetup {
+            limits: self.limits_for(&manifest.name)?,
+            settings: self.settings_for(&manifest.name)?,
+            admission,
+        })
+    }
+
     /// Read the file at `path`.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
         let config: Self = toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?;
-        config.limits_for("")?;
+        config.policy().with_context(|| format!("in config file {}", path.display()))?;
+        config.limits_for("").with_context(|| format!("in [limits] of {}", path.display()))?;
         for name in config.plugins.keys() {
             config.limits_for(name).with_context(|| format!("in [plugins.{name}.limits] of {}", path.display()))?;
             config.settings_for(name).with_context(|| format!("in [plugins.{name}.settings] of {}", path.display()))?;
@@ -271,6 +425,107 @@ mod tests {
         let bad: Config = toml::from_str("[plugins.sql.settings]\n\"Bad Key\" = 1\n").unwrap();
         assert!(bad.settings_for("sql").unwrap_err().to_string().contains("Bad Key"));
         assert!(toml::from_str::<Config>("[plugins.sql.settings]\nnested = { a = 1 }\n").is_err());
+    }
+
+    /// An environment made of `pairs`.
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_config_file_is_the_flag_then_the_variable_then_the_default_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        let flag = Path::new("/flag.toml");
+        let var = [("DATABRICKS_MCP_CONFIG", "/var.toml"), ("XDG_CONFIG_HOME", home)];
+        assert_eq!(locate(Some(flag), &env(&var)), Some(flag.to_path_buf()));
+        assert_eq!(locate(None, &env(&var)), Some(PathBuf::from("/var.toml")));
+        assert_eq!(locate(None, &env(&[("XDG_CONFIG_HOME", home)])), None, "the default only when it exists");
+        let default = write(dir.path(), "databricks-mcp/config.toml", "");
+        assert_eq!(locate(None, &env(&[("XDG_CONFIG_HOME", home)])), Some(default));
+        let fallback = env(&[("HOME", "/home/op")]);
+        assert_eq!(default_path(&fallback), Some(PathBuf::from("/home/op/.config/databricks-mcp/config.toml")));
+    }
+
+    #[test]
+    fn flags_beat_the_environment_which_beats_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "c.toml",
+            "plugin_dir = \"/file\"\n[policy]\nread_only = true\ndeny_plugins = [\"secrets\"]\nallow_tools = [\"list_*\"]\n",
+        );
+        let flags = |plugin_dir: Option<&str>, read_only| Flags {
+            config: Some(file.clone()),
+            plugin_dir: plugin_dir.map(PathBuf::from),
+            read_only,
+        };
+        let none = env(&[]);
+        let (c, used) = Config::resolve(&flags(None, false), &none).unwrap();
+        assert_eq!(used, Some(file.clone()));
+        assert_eq!(c.plugin_dir, Some(PathBuf::from("/file")));
+        assert_eq!(c.policy.read_only, Some(true));
+        assert_eq!(c.policy.deny_plugins, Some(vec!["secrets".to_string()]));
+
+        let vars = env(&[
+            ("DATABRICKS_MCP_PLUGIN_DIR", "/env"),
+            ("DATABRICKS_MCP_READ_ONLY", "0"),
+            ("DATABRICKS_MCP_DENY_PLUGINS", "sql, jobs"),
+            ("DATABRICKS_MCP_ALLOW_TOOLS", ""),
+            ("DATABRICKS_MCP_CACHE_DIR", "/cache"),
+        ]);
+        let (c, _) = Config::resolve(&flags(None, false), &vars).unwrap();
+        assert_eq!(c.plugin_dir, Some(PathBuf::from("/env")));
+        assert_eq!(c.cache_dir, Some(PathBuf::from("/cache")));
+        assert_eq!(c.policy.read_only, Some(false));
+        assert_eq!(c.policy.deny_plugins, Some(vec!["sql".to_string(), "jobs".to_string()]));
+        assert_eq!(c.policy.allow_tools, Some(vec!["list_*".to_string()]), "an empty variable is unset");
+
+        let (c, _) = Config::resolve(&flags(Some("/flag"), true), &vars).unwrap();
+        assert_eq!(c.plugin_dir, Some(PathBuf::from("/flag")));
+        assert_eq!(c.policy.read_only, Some(true));
+
+        let (c, used) = Config::resolve(&Flags::default(), &none).unwrap();
+        assert_eq!((used, c.policy), (None, PolicyConfig::default()), "no file: defaults");
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        for (var, value) in [
+            ("DATABRICKS_MCP_READ_ONLY", "yes please"),
+            ("DATABRICKS_MCP_ALLOW_PLUGINS", "Clusters"),
+            ("DATABRICKS_MCP_DENY_TOOLS", "list clusters"),
+        ] {
+            let e = Config::resolve(&Flags::default(), &env(&[(var, value)])).unwrap_err().to_string();
+            assert!(e.contains(var) && e.contains(value.split(' ').next().unwrap()), "{var}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_files_name_the_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, key) in [
+            ("[policy]\nread_only = true\nallow_tool = [\"x\"]\n", "allow_tool"),
+            ("[policy]\nread_only = \"yes\"\n", "read_only"),
+            ("[plugins.clusters]\nsha256 = \"nope\"\n", "plugins.clusters.sha256"),
+            ("[plugins.clusters]\ngrants = [\"GET nowhere\"]\n", "plugins.clusters.grants"),
+            ("[policy]\ndeny_tools = [\"a b\"]\n", "policy.deny_tools"),
+        ] {
+            let file = write(dir.path(), "bad.toml", text);
+            let e = format!("{:#}", Config::load(&file).unwrap_err());
+            assert!(e.contains(key) && e.contains("bad.toml"), "{text}: {e}");
+        }
+        let missing =
+            Config::resolve(&Flags { config: Some(dir.path().join("nope.toml")), ..Flags::default() }, &env(&[]));
+        assert!(missing.unwrap_err().to_string().contains("nope.toml"));
     }
 
     #[test]

@@ -8,16 +8,18 @@
 //!
 //! How the modules fit:
 //! - vocabulary, no wasmtime: [`manifest`] (plugins, tools, grants), [`config`] (operator
-//!   settings and limits);
+//!   settings, limits, where each comes from), [`policy`] (what may load, be served and be
+//!   reached);
 //! - machinery: [`engine`] (wasmtime engine and linker), [`bindings`] (the generated contract
 //!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
 //!   [`registry`] (the loaded set);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
 //!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
-//!   README).
+//!   README), [`cli`] (the commands besides `serve`).
 
 pub mod bindings;
 pub mod call;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod guest_output;
@@ -25,6 +27,7 @@ pub mod listing;
 pub mod manifest;
 pub mod mcp;
 pub mod plugin;
+pub mod policy;
 pub mod registry;
 pub mod server;
 pub mod workspace;

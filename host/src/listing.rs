@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::manifest::{Annotations, ToolSpec};
+use crate::manifest::{Annotations, Manifest, ToolSpec};
 use crate::registry::Snapshot;
 
 /// How `tools` prints.
@@ -66,38 +66,47 @@ fn text(snapshot: &Snapshot) -> String {
     for plugin in &snapshot.plugins {
         let m = &plugin.manifest;
         out.push_str(&format!("{} {} ({} tools): {}\n", m.name, m.version, m.tools.len(), m.description));
-        for tool in &m.tools {
-            let hints = hints(&tool.annotations);
-            let hints = if hints.is_empty() { String::new() } else { format!(" [{hints}]") };
-            out.push_str(&format!("  {}{hints}: {}\n", tool.name, summary(tool)));
-        }
+        out.push_str(&tool_lines(m, "  "));
     }
     out
 }
 
+/// One line per tool of `manifest`: name, hints and summary.
+pub fn tool_lines(manifest: &Manifest, indent: &str) -> String {
+    let mut out = String::new();
+    for tool in &manifest.tools {
+        let hints = hints(&tool.annotations);
+        let hints = if hints.is_empty() { String::new() } else { format!(" [{hints}]") };
+        out.push_str(&format!("{indent}{}{hints}: {}\n", tool.name, summary(tool)));
+    }
+    out
+}
+
+/// The tools of `manifest` as MCP `tools/list` gives them, plus the plugin's name.
+pub fn tools_json(manifest: &Manifest) -> Vec<Value> {
+    manifest.tools.iter().map(|tool| tool_json(&manifest.name, tool)).collect()
+}
+
+fn tool_json(plugin: &str, tool: &ToolSpec) -> Value {
+    let a = &tool.annotations;
+    json!({
+        "plugin": plugin,
+        "name": tool.name,
+        "title": tool.title,
+        "description": tool.description,
+        "inputSchema": tool.input_schema,
+        "outputSchema": tool.output_schema,
+        "annotations": {
+            "readOnlyHint": a.read_only,
+            "destructiveHint": a.destructive,
+            "idempotentHint": a.idempotent,
+            "openWorldHint": a.open_world,
+        },
+    })
+}
+
 fn json_of(snapshot: &Snapshot) -> Value {
-    let tools: Vec<Value> = snapshot
-        .plugins
-        .iter()
-        .flat_map(|p| p.manifest.tools.iter().map(move |t| (p, t)))
-        .map(|(plugin, tool)| {
-            let a = &tool.annotations;
-            json!({
-                "plugin": plugin.manifest.name,
-                "name": tool.name,
-                "title": tool.title,
-                "description": tool.description,
-                "inputSchema": tool.input_schema,
-                "outputSchema": tool.output_schema,
-                "annotations": {
-                    "readOnlyHint": a.read_only,
-                    "destructiveHint": a.destructive,
-                    "idempotentHint": a.idempotent,
-                    "openWorldHint": a.open_world,
-                },
-            })
-        })
-        .collect();
+    let tools: Vec<Value> = snapshot.plugins.iter().flat_map(|p| tools_json(&p.manifest)).collect();
     json!({ "tools": tools })
 }
 

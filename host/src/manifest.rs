@@ -285,6 +285,42 @@ impl Grant {
     }
 }
 
+impl Grant {
+    /// The grant that allows exactly what both `self` and `other` allow, if anything: how an
+    /// operator narrows what a plugin declared without ever widening it.
+    pub fn intersect(&self, other: &Grant) -> Option<Grant> {
+        if self.method != other.method {
+            return None;
+        }
+        let a: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        let b: Vec<&str> = other.segments.iter().map(String::as_str).collect();
+        meet(&a, &b).map(|segments| Grant { method: self.method, segments })
+    }
+}
+
+/// The segment pattern matching exactly the paths both patterns match (`**` only comes last, so
+/// meeting it leaves the other side's remaining segments, if there is at least one).
+fn meet(a: &[&str], b: &[&str]) -> Option<Vec<String>> {
+    match (a.split_first(), b.split_first()) {
+        (None, None) => Some(Vec::new()),
+        (Some((&"**", _)), _) => (!b.is_empty()).then(|| b.iter().map(|s| s.to_string()).collect()),
+        (_, Some((&"**", _))) => (!a.is_empty()).then(|| a.iter().map(|s| s.to_string()).collect()),
+        (Some((x, a_rest)), Some((y, b_rest))) => {
+            let segment = if x == y || *y == "*" {
+                x
+            } else if *x == "*" {
+                y
+            } else {
+                return None;
+            };
+            let mut rest = meet(a_rest, b_rest)?;
+            rest.insert(0, segment.to_string());
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
 impl fmt::Display for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} /{}", self.method, self.segments.join("/"))
@@ -374,6 +410,39 @@ mod tests {
         ];
         for (g, method, path, expected) in cases {
             assert_eq!(grant(g).allows(Method::parse(method).unwrap(), path), expected, "{g} vs {method} {path}");
+        }
+    }
+
+    #[test]
+    fn intersections_allow_what_both_allow() {
+        let cases = [
+            ("GET /api/2.1/clusters/*", "GET /api/2.1/clusters/list", Some("GET /api/2.1/clusters/list")),
+            ("GET /api/2.1/clusters/list", "GET /api/2.1/clusters/*", Some("GET /api/2.1/clusters/list")),
+            ("GET /api/2.1/clusters/list", "POST /api/2.1/clusters/list", None),
+            ("GET /api/2.1/clusters/list", "GET /api/2.1/jobs/list", None),
+            ("GET /api/**", "GET /api/2.0/workspace/*", Some("GET /api/2.0/workspace/*")),
+            ("GET /api/2.0/workspace/**", "GET /api/**", Some("GET /api/2.0/workspace/**")),
+            ("GET /api/**", "GET /api", None),
+            ("GET /api/*/x", "GET /api/2.0/*", Some("GET /api/2.0/x")),
+            ("GET /api/*/x", "GET /api/2.0/x/y", None),
+        ];
+        for (a, b, expected) in cases {
+            let got = grant(a).intersect(&grant(b)).map(|g| g.to_string());
+            assert_eq!(got.as_deref(), expected, "{a} ∩ {b}");
+        }
+        // The defining property, on sample paths: allowed by the intersection iff by both.
+        let paths =
+            ["/api/2.0/x", "/api/2.0/x/y", "/api/2.1/x", "/api/2.0/workspace/a", "/api/2.0/workspace/a/b", "/api"];
+        let patterns = ["GET /api/**", "GET /api/2.0/*", "GET /api/*/x", "GET /api/2.0/workspace/**", "GET /api/*/*/*"];
+        for a in patterns {
+            for b in patterns {
+                let (ga, gb) = (grant(a), grant(b));
+                let both = ga.intersect(&gb);
+                for p in paths {
+                    let expected = ga.allows(Method::Get, p) && gb.allows(Method::Get, p);
+                    assert_eq!(both.as_ref().is_some_and(|g| g.allows(Method::Get, p)), expected, "{a} ∩ {b} on {p}");
+                }
+            }
         }
     }
 

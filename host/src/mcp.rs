@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use crate::call::{Progress, ProgressSink};
 use crate::manifest::ToolSpec;
-use crate::plugin::{CallFailure, CallRequest};
+use crate::plugin::{CallFailure, CallOutput, CallRequest};
 use crate::registry::Registry;
 use crate::workspace::WorkspaceClient;
 
@@ -129,20 +129,24 @@ impl ServerHandler for McpServer {
         };
         let call = CallRequest { request_id: request_id(&context), progress, cancel: context.ct.clone() };
         let result = plugin.call(name, arguments, call, self.inner.client.clone()).await;
-        Ok(match result {
-            Ok(output) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
-                result.structured_content = output.structured;
-                result
-            }
-            Err(failure @ CallFailure::Cancelled) => {
-                // rmcp sends nothing for a cancelled request; this is only for the log.
-                tracing::info!(tool = name, "call cancelled");
-                error_result(failure.to_string())
-            }
-            Err(failure) => error_result(failure.to_string()),
+        if let Err(CallFailure::Cancelled) = result {
+            // rmcp sends nothing for a cancelled request; this is only for the log.
+            tracing::info!(tool = name, "call cancelled");
         }
-        .into())
+        Ok(to_call_result(result).into())
+    }
+}
+
+/// A call's outcome as MCP reports it: any failure is a result with `isError` (shared with
+/// `databricks-mcp call`).
+pub fn to_call_result(result: Result<CallOutput, CallFailure>) -> CallToolResult {
+    match result {
+        Ok(output) => {
+            let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
+            result.structured_content = output.structured;
+            result
+        }
+        Err(failure) => error_result(failure.to_string()),
     }
 }
 

@@ -23,18 +23,24 @@ use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::{self, CallContext, ToolPackPre};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
-use crate::config::{Limits, Settings};
+use crate::config::{Limits, PluginSetup, Settings};
 use crate::engine::Runtime;
 use crate::guest_output::GuestOutput;
-use crate::manifest::{Manifest, SUPPORTED_CONTRACTS, ToolSpec};
+use crate::manifest::{Grant, Manifest, SUPPORTED_CONTRACTS, ToolSpec};
+use crate::policy::Refusal;
 use crate::workspace::WorkspaceClient;
 
 /// Manifest reads get this long; a plugin that cannot describe itself in time is refused.
 const MANIFEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A plugin ready to run.
+/// A plugin ready to run, with the operator policy applied: `manifest.tools` holds only the
+/// tools that are served and the grants in force are the effective ones.
 pub struct Plugin {
     pub manifest: Manifest,
+    /// Tools the policy does not serve, each with why.
+    pub hidden: Vec<(String, String)>,
+    /// Whether the operator narrowed the declared grants (`manifest.grants`).
+    pub narrowed: bool,
     pub file: PathBuf,
     /// Hex sha256 of the `.wasm` bytes.
     pub digest: String,
@@ -43,7 +49,9 @@ pub struct Plugin {
     pub settings: Settings,
     pre: ToolPackPre<CallState>,
     runtime: Arc<Runtime>,
-    grants: Arc<[crate::manifest::Grant]>,
+    grants: Arc<[Grant]>,
+    /// The declared grants when the operator narrowed them, so a refusal can say so.
+    narrowed_from: Option<Arc<[Grant]>>,
     validators: HashMap<String, Validators>,
     concurrency: Arc<Semaphore>,
 }
@@ -65,6 +73,23 @@ struct Validators {
 pub struct LoadError {
     pub file: PathBuf,
     pub reason: String,
+    /// The operator's policy left it out on purpose (allow/deny lists), as opposed to a broken,
+    /// refused or colliding file.
+    pub excluded: bool,
+}
+
+impl LoadError {
+    pub fn new(file: &Path, reason: impl Into<String>) -> Self {
+        Self { file: file.to_path_buf(), reason: reason.into(), excluded: false }
+    }
+}
+
+/// The plugin's policy-applied view of its grants and tools, for `plugins list`.
+impl Plugin {
+    /// The grants in force: declared, intersected with the operator's when narrowed.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
 }
 
 /// How a call ended other than with the tool's own result or error.
@@ -105,15 +130,17 @@ pub struct CallRequest {
 }
 
 impl Plugin {
-    /// Load a plugin from its bytes. `configure` gives its limits and settings once the name is
-    /// known.
+    /// Load a plugin from its bytes. `configure` gives its limits, settings and policy
+    /// admission once the manifest and the file's sha256 are known (see
+    /// [`Config::setup_for`](crate::config::Config::setup_for)); an error from it refuses the
+    /// plugin.
     pub async fn load(
         runtime: &Arc<Runtime>,
         file: &Path,
         bytes: Vec<u8>,
-        configure: impl Fn(&str) -> anyhow::Result<(Limits, Settings)>,
+        configure: impl Fn(&Manifest, &str) -> anyhow::Result<PluginSetup>,
     ) -> Result<Self, LoadError> {
-        let fail = |reason: String| LoadError { file: file.to_path_buf(), reason };
+        let fail = |reason: String| LoadError::new(file, reason);
         let digest = hex(&Sha256::digest(&bytes));
         let engine = runtime.engine.clone();
         let started = Instant::now();
@@ -127,14 +154,20 @@ impl Plugin {
         let pre = runtime.linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot be linked: {e}")))?;
         let pre = ToolPackPre::new(pre).map_err(|e| fail(format!("does not implement the tool-pack world: {e}")))?;
 
-        let manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
+        let mut manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
         tracing::debug!(
             file = %file.display(),
             compile_ms = compiled.as_secs_f64() * 1000.0,
             total_ms = started.elapsed().as_secs_f64() * 1000.0,
             "plugin prepared"
         );
-        let (limits, settings) = configure(&manifest.name).map_err(|e| fail(format!("{e:#}")))?;
+        let PluginSetup { limits, settings, admission } = configure(&manifest, &digest).map_err(|e| LoadError {
+            excluded: e.downcast_ref::<Refusal>().is_some_and(Refusal::is_exclusion),
+            ..fail(format!("{e:#}"))
+        })?;
+        // Hidden tools are dropped here, so nothing downstream (index, listing, calls) sees them.
+        manifest.tools.retain(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name));
+        let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
         let validators = manifest
             .tools
             .iter()
@@ -142,7 +175,10 @@ impl Plugin {
             .collect::<Result<HashMap<_, _>, _>>()
             .map_err(fail)?;
         Ok(Self {
-            grants: manifest.grants.clone().into(),
+            grants: admission.grants.into(),
+            narrowed_from,
+            narrowed: admission.narrowed,
+            hidden: admission.hidden,
             manifest,
             file: file.to_path_buf(),
             digest,
@@ -182,6 +218,7 @@ impl Plugin {
             tool: tool.to_string(),
             request_id: request.request_id.clone(),
             grants: self.grants.clone(),
+            narrowed_from: self.narrowed_from.clone(),
             limits: self.limits,
             settings: self.settings.clone(),
             client,
@@ -301,6 +338,7 @@ async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, fil
         tool: "manifest".into(),
         request_id: "load".into(),
         grants: Arc::new([]),
+        narrowed_from: None,
         limits: Limits::default(),
         settings: Settings::default(),
         client: None,

@@ -20,7 +20,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Add `plugin` unless its name or a tool name is taken; the error names both plugins.
     pub fn add(&mut self, plugin: Plugin) -> Result<(), LoadError> {
-        let refuse = |reason: String| Err(LoadError { file: plugin.file.clone(), reason });
+        let refuse = |reason: String| Err(LoadError::new(&plugin.file, reason));
         if let Some(other) = self.plugins.iter().find(|p| p.manifest.name == plugin.manifest.name) {
             return refuse(format!(
                 "plugin name `{}` is already taken by {}",
@@ -82,7 +82,8 @@ impl Registry {
 }
 
 /// Load every `.wasm` in `dir` (sorted by file name, so collisions resolve the same way every
-/// time). A plugin that fails to load is logged and skipped; the rest still load.
+/// time), applying the policy in `config`. A plugin that fails to load or that the policy
+/// refuses is logged and skipped; the rest still load.
 pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (Snapshot, Vec<LoadError>) {
     let mut snapshot = Snapshot::default();
     let mut errors = Vec::new();
@@ -101,10 +102,9 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
     for file in files {
         let loaded = match std::fs::read(&file) {
             Ok(bytes) => {
-                Plugin::load(runtime, &file, bytes, |name| Ok((config.limits_for(name)?, config.settings_for(name)?)))
-                    .await
+                Plugin::load(runtime, &file, bytes, |manifest, digest| config.setup_for(manifest, digest)).await
             }
-            Err(e) => Err(LoadError { file: file.clone(), reason: format!("cannot read: {e}") }),
+            Err(e) => Err(LoadError::new(&file, format!("cannot read: {e}"))),
         };
         let added = loaded.and_then(|plugin| {
             let (name, version, tools) =
@@ -116,7 +116,11 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
                 tracing::info!(plugin = %name, version = %version, tools, file = %file.display(), "loaded plugin")
             }
             Err(error) => {
-                tracing::error!("{error}");
+                if error.excluded {
+                    tracing::warn!("{error}; not loaded");
+                } else {
+                    tracing::error!("{error}");
+                }
                 errors.push(error);
             }
         }
