@@ -271,11 +271,12 @@ fn runtime(config: &Config) -> Result<Arc<Runtime>, Failure> {
 
 /// Exit 1 naming the plugins that failed, unless every problem is a deliberate exclusion.
 fn failed_loads(errors: &[LoadError]) -> Outcome {
-    let failed: Vec<String> = errors.iter().filter(|e| !e.excluded).map(ToString::to_string).collect();
+    // The reasons are in the log lines above (and in `plugins list`); name the files only.
+    let failed: Vec<String> = errors.iter().filter(|e| !e.excluded).map(|e| e.file.display().to_string()).collect();
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Failure::failed(anyhow!("{} plugin(s) failed to load: {}", failed.len(), failed.join("; "))))
+        Err(Failure::failed(anyhow!("{} plugin(s) failed to load: {}", failed.len(), failed.join(", "))))
     }
 }
 

@@ -117,7 +117,8 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
             }
             Err(error) => {
                 if error.excluded {
-                    tracing::warn!("{error}; not loaded");
+                    // The operator's own choice: worth a line, not an alarm.
+                    tracing::info!("{error}; not loaded");
                 } else {
                     tracing::error!("{error}");
                 }

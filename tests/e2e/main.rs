@@ -5,11 +5,13 @@
 //!
 //! Each test reads as a specification; `support` holds the harness that makes each a few lines.
 
+mod cli;
 mod clusters;
 mod files;
 mod jobs;
 mod libraries;
 mod loading;
+mod policy;
 mod protocol;
 mod readme;
 mod repos;

@@ -39,6 +39,7 @@ pub struct Setup {
     emulator: EmulatorConfig,
     token: Option<String>,
     files: Vec<(&'static str, Vec<u8>)>,
+    env: Vec<(String, String)>,
 }
 
 impl Setup {
@@ -49,6 +50,7 @@ impl Setup {
             emulator: EmulatorConfig::default(),
             token: None,
             files: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -67,6 +69,12 @@ impl Setup {
     /// Put a file with these bytes in the plugin directory.
     pub fn file(mut self, name: &'static str, bytes: &[u8]) -> Self {
         self.files.push((name, bytes.to_vec()));
+        self
+    }
+
+    /// Set an environment variable for the host.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
         self
     }
 
@@ -93,7 +101,7 @@ impl Setup {
         std::fs::write(&config_file, &self.config).unwrap();
         let log_file = dir.path().join("host.log");
         let token = self.token.unwrap_or_else(|| DEMO_TOKEN.to_string());
-        let client = start_host(&plugin_dir, &config_file, &log_file, &emulator.url(), &token).await;
+        let client = start_host(&plugin_dir, &config_file, &log_file, &emulator.url(), &token, &self.env).await;
         Harness { emulator, client, _dir: dir, log_file, progress: Default::default() }.with_progress()
     }
 }
@@ -104,6 +112,7 @@ async fn start_host(
     log: &Path,
     host: &str,
     token: &str,
+    env: &[(String, String)],
 ) -> RunningService<RoleClient, Recorder> {
     let log = std::fs::File::create(log).unwrap();
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_databricks-mcp")).configure(|c| {
@@ -116,13 +125,15 @@ async fn start_host(
             .env("DATABRICKS_TOKEN", token)
             .env("DATABRICKS_MCP_LOG", "debug,rmcp=info,wasmtime=warn,cranelift=warn")
             // One compiled-plugin cache for the whole test run.
-            .env("XDG_CACHE_HOME", cache_home());
+            .env("XDG_CACHE_HOME", cache_home())
+            .envs(env.iter().map(|(k, v)| (k, v)));
     });
     let (transport, _) = TokioChildProcess::builder(command).stderr(log).spawn().expect("host starts");
     within(Duration::from_secs(60), "MCP initialize", Recorder::default().serve(transport)).await.expect("MCP session")
 }
 
-fn cache_home() -> PathBuf {
+/// The compiled-plugin cache shared by the whole test run.
+pub fn cache_home() -> PathBuf {
     test_plugins::dir().join("../../test-cache")
 }
 
