@@ -128,22 +128,23 @@ struct CallArgs {
 
 #[derive(Debug, Subcommand)]
 enum PluginsCommand {
-    /// Every plugin file in the plugin directory: name, version, sha256, tools served and
-    /// hidden, grants in force, and its status (loaded, excluded by policy, or refused, and why).
+    /// List the plugin files and whether each loaded, and why not.
     ///
-    /// Exits 1 if a plugin failed to load or was refused.
+    /// For each file in the plugin directory: name, version, sha256, the tools served and those
+    /// the policy hides, the grants in force, and its status: loaded, excluded (by
+    /// allow_plugins or deny_plugins) or refused (and why). Exits 1 if a plugin failed to load or was refused.
     #[command(after_help = EXIT_CODES)]
     List(JsonArg),
-    /// Show a plugin file's manifest and the grants it requests, ignoring the policy: for review
-    /// before installing. The file's code runs only to describe itself, in the sandbox.
+    /// Show a plugin file's manifest and requested grants, for review before installing.
     ///
-    /// Exits 1 if the file is not a plugin this host can run.
+    /// The policy is ignored: this is what the file asks for, not what it would get. The file's
+    /// code runs only to describe itself, in the sandbox, with no workspace access. Exits 1 if the file is not a plugin this host can run.
     #[command(after_help = EXIT_CODES)]
     Inspect(FileArgs),
-    /// Check a plugin file for CI: contract version, manifest validity, and the verdict of the
-    /// current config's policy (allowed, pinned digest, hidden tools, narrowed grants).
+    /// Check a plugin file against this host and the current policy, for CI.
     ///
-    /// Exits 0 if the file would load and be allowed, 1 if not.
+    /// Reports the contract version, the manifest's validity, and the verdict of the current
+    /// config's policy: allowed or not, the pinned digest, hidden tools, narrowed grants. Exits 0 if the file would load and be allowed, 1 if not.
     #[command(after_help = format!("Example:\n  databricks-mcp --config prod.toml plugins verify target/plugins/clusters.wasm\n\n{EXIT_CODES}"))]
     Verify(FileArgs),
 }
@@ -236,7 +237,7 @@ fn resolve(common: &Common) -> Result<Resolved, Failure> {
         Flags { config: common.config.clone(), plugin_dir: common.plugin_dir.clone(), read_only: common.read_only };
     let (config, file) = Config::resolve(&flags, &|name| std::env::var(name).ok()).map_err(Failure::Usage)?;
     let plugin_dir = config.plugin_dir.clone().unwrap_or_else(server::default_plugin_dir);
-    Ok(Resolved { options: ServeOptions { config, plugin_dir }, file })
+    Ok(Resolved { options: ServeOptions { config, plugin_dir, config_file: file.clone(), flags }, file })
 }
 
 async fn serve(common: &Common) -> Outcome {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 
-use crate::config::Config;
+use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
 use crate::mcp::McpServer;
 use crate::registry::{self, Registry};
@@ -19,6 +19,11 @@ use crate::workspace::WorkspaceClient;
 pub struct ServeOptions {
     pub config: Config,
     pub plugin_dir: PathBuf,
+    /// The file `config` was read from, if any (the one to watch for changes).
+    pub config_file: Option<PathBuf>,
+    /// The command-line settings: re-read the configuration with
+    /// `Config::resolve(&flags, env)` so flags and environment keep their precedence.
+    pub flags: Flags,
 }
 
 /// The default plugin directory: `plugins/` next to the binary when it exists, else
