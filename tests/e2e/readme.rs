@@ -39,6 +39,15 @@ fn the_readme_lists_every_first_party_tool_as_the_manifests_describe_it() {
         .args(["tools", "--format", "markdown", "--plugin-dir"])
         .arg(dir.path())
         .env("XDG_CACHE_HOME", test_plugins::dir().join("../../test-cache"))
+        // The reference shows every tool: no operator config or policy from the developer's
+        // environment may hide any.
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env_remove("DATABRICKS_MCP_CONFIG")
+        .env_remove("DATABRICKS_MCP_READ_ONLY")
+        .env_remove("DATABRICKS_MCP_ALLOW_PLUGINS")
+        .env_remove("DATABRICKS_MCP_DENY_PLUGINS")
+        .env_remove("DATABRICKS_MCP_ALLOW_TOOLS")
+        .env_remove("DATABRICKS_MCP_DENY_TOOLS")
         .env("DATABRICKS_MCP_LOG", "warn")
         .output()
         .unwrap();
