@@ -343,3 +343,50 @@ pub fn truncate(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::WitMethod;
+
+    fn env(grants: &[&str], narrowed_from: Option<&[&str]>) -> CallEnv {
+        let parse = |list: &[&str]| -> Arc<[Grant]> {
+            list.iter()
+                .map(|g| {
+                    let (m, p) = g.split_once(' ').unwrap();
+                    Grant::parse(m, p).unwrap()
+                })
+                .collect()
+        };
+        CallEnv {
+            plugin: "clusters".into(),
+            tool: "t".into(),
+            request_id: "r".into(),
+            grants: parse(grants),
+            narrowed_from: narrowed_from.map(parse),
+            limits: Limits::default(),
+            settings: Settings::default(),
+            client: None,
+            progress: None,
+            cancel: CancellationToken::new(),
+            deadline: Instant::now(),
+            compensations: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn request(method: WitMethod, path: &str) -> WitRequest {
+        WitRequest { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body: None }
+    }
+
+    #[test]
+    fn a_narrowed_request_is_refused_naming_the_operator() {
+        let declared = ["GET /api/2.1/clusters/list", "POST /api/2.1/clusters/create"];
+        let env = env(&["GET /api/2.1/clusters/list"], Some(&declared));
+        assert!(env.authorize(request(WitMethod::Get, "/api/2.1/clusters/list")).is_ok());
+        let narrowed = env.authorize(request(WitMethod::Post, "/api/2.1/clusters/create")).unwrap_err();
+        assert!(narrowed.contains("the operator narrowed its grants (plugins.clusters.grants"), "{narrowed}");
+        let undeclared = env.authorize(request(WitMethod::Post, "/api/2.1/clusters/delete")).unwrap_err();
+        assert!(undeclared.contains("outside the grants of plugin `clusters`"), "{undeclared}");
+        assert!(undeclared.contains("POST /api/2.1/clusters/create"), "lists what it declared: {undeclared}");
+    }
+}

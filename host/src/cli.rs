@@ -21,8 +21,9 @@ use crate::call::{Progress, ProgressSink};
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
 use crate::listing;
+use crate::manifest::Manifest;
 use crate::plugin::{CallRequest, LoadError, Plugin};
-use crate::policy::Refusal;
+use crate::policy::{Admission, Refusal};
 use crate::registry::{self, Snapshot};
 use crate::server::{self, ServeOptions};
 use crate::workspace::WorkspaceClient;
@@ -143,8 +144,10 @@ enum PluginsCommand {
     Inspect(FileArgs),
     /// Check a plugin file against this host and the current policy, for CI.
     ///
-    /// Reports the contract version, the manifest's validity, and the verdict of the current
-    /// config's policy: allowed or not, the pinned digest, hidden tools, narrowed grants. Exits 0 if the file would load and be allowed, 1 if not.
+    /// Reports the contract version, the manifest's validity, the verdict of the current
+    /// config's policy (allowed or not, the pinned digest, hidden tools, narrowed grants), and
+    /// tool names that collide with another plugin in the plugin directory. Exits 0 if the file
+    /// would load, be allowed and collide with nothing, 1 if not.
     #[command(after_help = format!("Example:\n  databricks-mcp --config prod.toml plugins verify target/plugins/clusters.wasm\n\n{EXIT_CODES}"))]
     Verify(FileArgs),
 }
@@ -514,7 +517,11 @@ async fn verify(common: &Common, args: &FileArgs) -> Outcome {
     let m = &plugin.manifest;
     let verdict = policy.admit(m, &plugin.digest);
     let configured = config.limits_for(&m.name).and(config.settings_for(&m.name).map(|_| ()));
-    let ok = verdict.is_ok() && configured.is_ok();
+    let collisions = match &verdict {
+        Ok(admission) => collisions(&resolved.options, m, admission).await,
+        Err(_) => Vec::new(),
+    };
+    let ok = verdict.is_ok() && configured.is_ok() && collisions.is_empty();
     if args.json {
         let policy_json = match &verdict {
             Ok(a) => json!({
@@ -539,6 +546,7 @@ async fn verify(common: &Common, args: &FileArgs) -> Outcome {
             "config": resolved.file,
             "policy": policy_json,
             "config_error": configured.as_ref().err().map(|e| format!("{e:#}")),
+            "collisions": collisions,
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(Failure::failed)?);
     } else {
@@ -569,9 +577,36 @@ async fn verify(common: &Common, args: &FileArgs) -> Outcome {
         if let Err(e) = &configured {
             println!("  settings: invalid: {e:#}");
         }
+        for collision in &collisions {
+            println!("  collision: {collision}");
+        }
         println!("  verdict: {}", if ok { "ok" } else { "refused" });
     }
     if ok { Ok(()) } else { Err(Failure::Failed(None)) }
+}
+
+/// The served tools of the plugin being verified that a plugin of another name in the plugin
+/// directory already serves (the directory is loaded as `serve` would; none if it is missing).
+async fn collisions(options: &ServeOptions, manifest: &Manifest, admission: &Admission) -> Vec<String> {
+    if !options.plugin_dir.is_dir() {
+        return Vec::new();
+    }
+    let Ok(runtime) = runtime(&options.config) else { return Vec::new() };
+    let (snapshot, _) = registry::load_dir(&runtime, &options.plugin_dir, &options.config).await;
+    manifest
+        .tools
+        .iter()
+        .filter(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name))
+        .filter_map(|t| {
+            let other = snapshot.plugin_for(&t.name).filter(|p| p.manifest.name != manifest.name)?;
+            Some(format!(
+                "tool `{}` is already served by plugin `{}` ({}) in the plugin directory",
+                t.name,
+                other.manifest.name,
+                other.file.display()
+            ))
+        })
+        .collect()
 }
 
 fn verdict_word(refusal: &Refusal) -> &'static str {

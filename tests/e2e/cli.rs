@@ -261,6 +261,15 @@ async fn plugins_verify_gives_a_verdict_for_ci() {
     assert_eq!(json["ok"], false);
     cli.run(&["plugins", "verify", &wasm("sql"), "--config", config]).await.expect(0);
 
+    std::fs::copy(test_plugins::wasm("clusters"), cli.plugin_dir().join("clusters.wasm")).unwrap();
+    let run = cli.run(&["plugins", "verify", &wasm("fixture-collide")]).await.expect(1);
+    assert!(
+        run.stdout().contains("collision: tool `list_clusters` is already served by plugin `clusters`"),
+        "{}",
+        run.stdout()
+    );
+    cli.run(&["plugins", "verify", &wasm("clusters")]).await.expect(0);
+
     let run = cli.run(&["plugins", "verify", &wasm("fixture-future-contract")]).await.expect(1);
     assert!(run.stdout().contains("contract 0.9.0"), "{}", run.stdout());
     let run = cli.run(&["plugins", "verify", &wasm("fixture-bad-manifest")]).await.expect(1);
