@@ -20,6 +20,8 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `cache = false` disables the compiled-plugin cache (it is on by default).
     pub cache: Option<bool>,
+    /// `watch = false` turns hot reload off (it is on by default; `--no-watch` does the same).
+    pub watch: Option<bool>,
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
@@ -226,6 +228,11 @@ impl Config {
     /// Whether compiled plugins are cached on disk.
     pub fn cache_enabled(&self) -> bool {
         self.cache.unwrap_or(true)
+    }
+
+    /// Whether the plugin directory and this file are watched for changes (hot reload).
+    pub fn watch_enabled(&self) -> bool {
+        self.watch.unwrap_or(true)
     }
 
     /// The largest memory limit any plugin may have: the engine reserves this much per slot.

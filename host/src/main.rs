@@ -48,6 +48,10 @@ struct ServeArgs {
     /// Transport. Only stdio for now.
     #[arg(long, default_value = "stdio", value_parser = ["stdio"], global = true)]
     transport: String,
+    /// Do not watch the plugin directory and config file for changes (hot reload is on by
+    /// default; `watch = false` in the config file does the same).
+    #[arg(long, global = true)]
+    no_watch: bool,
 }
 
 fn main() -> ExitCode {
@@ -85,7 +89,8 @@ fn options(args: ServeArgs) -> anyhow::Result<ServeOptions> {
         None => Config::default(),
     };
     let plugin_dir = args.plugin_dir.or_else(|| config.plugin_dir.clone()).unwrap_or_else(server::default_plugin_dir);
-    Ok(ServeOptions { config, plugin_dir })
+    let watch = !args.no_watch && config.watch_enabled();
+    Ok(ServeOptions { config, plugin_dir, config_path: args.config, watch })
 }
 
 async fn run(args: ServeArgs) -> anyhow::Result<()> {

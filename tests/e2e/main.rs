@@ -12,6 +12,7 @@ mod libraries;
 mod loading;
 mod protocol;
 mod readme;
+mod reload;
 mod repos;
 mod sandbox;
 mod secrets;
