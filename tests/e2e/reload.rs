@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Harness, Setup, text_of};
+use crate::support::{Harness, Setup, text_of, within};
 
 const CLUSTERS_TOOLS: usize = 15;
 const SECRETS_TOOLS: usize = 9;
@@ -173,4 +173,33 @@ async fn hot_reload_can_be_turned_off() {
     h.tools().await;
     h.wait_log(&["hot reload is off"]).await;
     assert!(!h.log().contains("watching for plugin"), "{}", h.log());
+}
+
+#[tokio::test]
+async fn a_call_in_flight_finishes_on_the_version_it_started_with() {
+    let h = Setup::new(&["clusters"]).transition_delay(Duration::from_millis(1500)).start().await;
+    h.tools().await;
+    let (_, created) = h
+        .ok(
+            "create_cluster",
+            json!({"cluster_name": "in-flight", "spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}),
+        )
+        .await;
+    let id = created["cluster_id"].as_str().unwrap().to_string();
+    let waiting = h.call("wait_for_cluster", json!({"cluster_id": id}));
+    let unload = async {
+        // The call is running in the plugin once it reports progress.
+        within(Duration::from_secs(30), "progress from wait_for_cluster", async {
+            while h.progress.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        std::fs::remove_file(h.plugin_dir.join("clusters.wasm")).unwrap();
+        h.wait_list_changed(0, "removing clusters.wasm").await;
+        assert!(h.tools().await.is_empty(), "the plugin is unloaded for new calls");
+    };
+    let (result, ()) = tokio::join!(waiting, unload);
+    assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
+    assert_eq!(result.structured_content.unwrap()["state"], "RUNNING");
 }
