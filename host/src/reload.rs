@@ -250,9 +250,15 @@ impl Reloader {
             }
             let bytes = match std::fs::read(&file) {
                 Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Removed since the listing: the next event says what became of it.
+                    tracing::debug!(file = %shown.display(), "plugin file went away while being read");
+                    continue;
+                }
                 Err(e) => {
-                    // Gone or unreadable: the next event says what became of it.
-                    tracing::debug!(file = %shown.display(), "cannot read plugin file yet: {e}");
+                    entry.seen = Some(stamp);
+                    let error = LoadError { file: shown, reason: format!("cannot read: {e}") };
+                    tracing::error!("{}", kept(&error, entry.serving.as_ref()));
                     continue;
                 }
             };
@@ -354,7 +360,7 @@ impl Reloader {
         }
         tracing::info!(
             file = %path.display(),
-            "configuration reloaded; reloading every plugin with it (plugin_dir, cache, server and workspace settings apply at the next start)"
+            "configuration reloaded; reloading every plugin with it (plugin_dir, cache, watch, server and workspace settings apply at the next start)"
         );
         self.config = config;
         true
