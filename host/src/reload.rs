@@ -374,6 +374,8 @@ fn kept(error: &LoadError, serving: Option<&Arc<Plugin>>) -> String {
             "{error}; the previous version of this file (plugin `{}` {}) keeps serving",
             old.manifest.name, old.manifest.version
         ),
+        // Collision messages already say so.
+        None if error.reason.ends_with("not loaded") => error.to_string(),
         None => format!("{error}; not loaded"),
     }
 }
