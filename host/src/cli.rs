@@ -80,6 +80,10 @@ struct Common {
     /// Transport. Only stdio for now.
     #[arg(long, default_value = "stdio", value_parser = ["stdio"], global = true)]
     transport: String,
+    /// Do not watch the plugin directory and config file for changes (hot reload is on by
+    /// default; `watch = false` in the config file does the same).
+    #[arg(long, global = true)]
+    no_watch: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,7 +244,8 @@ fn resolve(common: &Common) -> Result<Resolved, Failure> {
         Flags { config: common.config.clone(), plugin_dir: common.plugin_dir.clone(), read_only: common.read_only };
     let (config, file) = Config::resolve(&flags, &|name| std::env::var(name).ok()).map_err(Failure::Usage)?;
     let plugin_dir = config.plugin_dir.clone().unwrap_or_else(server::default_plugin_dir);
-    Ok(Resolved { options: ServeOptions { config, plugin_dir, config_file: file.clone(), flags }, file })
+    let watch = !common.no_watch && config.watch_enabled();
+    Ok(Resolved { options: ServeOptions { config, plugin_dir, config_file: file.clone(), flags, watch }, file })
 }
 
 async fn serve(common: &Common) -> Outcome {

@@ -32,6 +32,8 @@ pub struct Config {
     /// What may load and be served (`[policy]`).
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `watch = false` turns hot reload off (it is on by default; `--no-watch` does the same).
+    pub watch: Option<bool>,
     #[serde(default)]
     pub server: ServerConfig,
     #[serde(default)]
@@ -380,6 +382,11 @@ impl Config {
     /// Whether compiled plugins are cached on disk.
     pub fn cache_enabled(&self) -> bool {
         self.cache.unwrap_or(true)
+    }
+
+    /// Whether the plugin directory and this file are watched for changes (hot reload).
+    pub fn watch_enabled(&self) -> bool {
+        self.watch.unwrap_or(true)
     }
 
     /// The largest memory limit any plugin may have: the engine reserves this much per slot.

@@ -12,7 +12,8 @@
 //!   reached);
 //! - machinery: [`engine`] (wasmtime engine and linker), [`bindings`] (the generated contract
 //!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
-//!   [`registry`] (the loaded set);
+//!   [`registry`] (the loaded set), [`reload`] (watching the plugin directory and swapping the
+//!   set when it changes);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
 //!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
 //!   README), [`cli`] (the commands besides `serve`).
@@ -29,5 +30,6 @@ pub mod mcp;
 pub mod plugin;
 pub mod policy;
 pub mod registry;
+pub mod reload;
 pub mod server;
 pub mod workspace;

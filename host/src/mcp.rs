@@ -5,13 +5,15 @@
 //! result with `isError`, which the model reads; only a request that cannot be routed (an
 //! unknown tool) is a JSON-RPC error.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -33,12 +35,54 @@ struct Inner {
     registry: Arc<Registry>,
     client: Option<WorkspaceClient>,
     calls: Arc<Semaphore>,
+    /// Every connected client, told when the tool list changes (hot reload). Keyed by a
+    /// counter: a peer has no identity of its own to remove it by.
+    clients: Mutex<HashMap<u64, Peer<RoleServer>>>,
+    next_client: AtomicU64,
 }
 
 impl McpServer {
     pub fn new(registry: Arc<Registry>, client: Option<WorkspaceClient>, max_concurrent_calls: u32) -> Self {
         let calls = Arc::new(Semaphore::new(max_concurrent_calls.max(1) as usize));
-        Self { inner: Arc::new(Inner { registry, client, calls }) }
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                client,
+                calls,
+                clients: Mutex::default(),
+                next_client: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The registry the tools come from; hot reload swaps its snapshot.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.inner.registry
+    }
+
+    /// Send `notifications/tools/list_changed` to every connected client, forgetting those that
+    /// are gone.
+    pub async fn notify_tools_changed(&self) {
+        let clients: Vec<(u64, Peer<RoleServer>)> =
+            self.clients().iter().map(|(id, peer)| (*id, peer.clone())).collect();
+        let mut gone = Vec::new();
+        for (id, peer) in clients {
+            if peer.is_transport_closed() {
+                gone.push(id);
+            } else if let Err(e) = peer.notify_tool_list_changed().await {
+                tracing::debug!("client {id} did not take tools/list_changed, forgetting it: {e}");
+                gone.push(id);
+            }
+        }
+        let mut clients = self.clients();
+        for id in gone {
+            clients.remove(&id);
+        }
+        tracing::debug!(clients = clients.len(), "sent tools/list_changed");
+    }
+
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Peer<RoleServer>>> {
+        self.inner.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Every tool of every loaded plugin, in plugin load order then declaration order.
@@ -65,14 +109,20 @@ fn to_mcp_tool(spec: &ToolSpec) -> Tool {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        // `listChanged` is advertised once plugins can change at run time (hot reload).
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        // Plugins can change at run time (hot reload); clients are told with list_changed.
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
             .with_server_info(Implementation::new("databricks-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Tools for a Databricks workspace. List tools return one page at a time: pass `next_page_token` back as \
                  `page_token` for more. Tools that start long operations return at once; use the matching `wait_for_*` \
                  tool to wait for the result.",
             )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        let id = self.inner.next_client.fetch_add(1, Ordering::Relaxed);
+        self.clients().insert(id, context.peer);
+        tracing::debug!("client {id} initialized");
     }
 
     async fn list_tools(

@@ -20,6 +20,12 @@ pub struct Snapshot {
 impl Snapshot {
     /// Add `plugin` unless its name or a tool name is taken; the error names both plugins.
     pub fn add(&mut self, plugin: Plugin) -> Result<(), LoadError> {
+        self.insert(Arc::new(plugin))
+    }
+
+    /// [`Snapshot::add`] for a plugin that may already serve in another snapshot (hot reload
+    /// keeps the unchanged plugins, shared).
+    pub fn insert(&mut self, plugin: Arc<Plugin>) -> Result<(), LoadError> {
         let refuse = |reason: String| Err(LoadError::new(&plugin.file, reason));
         if let Some(other) = self.plugins.iter().find(|p| p.manifest.name == plugin.manifest.name) {
             return refuse(format!(
@@ -44,7 +50,7 @@ impl Snapshot {
         for tool in &plugin.manifest.tools {
             self.tools.insert(tool.name.clone(), index);
         }
-        self.plugins.push(Arc::new(plugin));
+        self.plugins.push(plugin);
         Ok(())
     }
 
@@ -101,9 +107,7 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
     files.sort();
     for file in files {
         let loaded = match std::fs::read(&file) {
-            Ok(bytes) => {
-                Plugin::load(runtime, &file, bytes, |manifest, digest| config.setup_for(manifest, digest)).await
-            }
+            Ok(bytes) => load_file(runtime, &file, bytes, config).await,
             Err(e) => Err(LoadError::new(&file, format!("cannot read: {e}"))),
         };
         let added = loaded.and_then(|plugin| {
@@ -127,4 +131,15 @@ pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (S
         }
     }
     (snapshot, errors)
+}
+
+/// Load one plugin file's `bytes` under `config`: the per-file pipeline that start-up and hot
+/// reload share, so both apply the same checks.
+pub async fn load_file(
+    runtime: &Arc<Runtime>,
+    file: &Path,
+    bytes: Vec<u8>,
+    config: &Config,
+) -> Result<Plugin, LoadError> {
+    Plugin::load(runtime, file, bytes, |manifest, digest| config.setup_for(manifest, digest)).await
 }

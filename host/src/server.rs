@@ -19,11 +19,13 @@ use crate::workspace::WorkspaceClient;
 pub struct ServeOptions {
     pub config: Config,
     pub plugin_dir: PathBuf,
-    /// The file `config` was read from, if any (the one to watch for changes).
+    /// The file `config` was read from, if any: hot reload watches it.
     pub config_file: Option<PathBuf>,
-    /// The command-line settings: re-read the configuration with
+    /// The command-line settings: a reload re-reads the configuration with
     /// `Config::resolve(&flags, env)` so flags and environment keep their precedence.
     pub flags: Flags,
+    /// Hot reload: watch the plugin directory and the config file.
+    pub watch: bool,
 }
 
 /// The default plugin directory: `plugins/` next to the binary when it exists, else
@@ -72,6 +74,8 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
         }
     };
 
+    // Stamps from before the load: the watcher's first rescan catches what changed during it.
+    let before = if options.watch { crate::reload::stamps(&options.plugin_dir).ok() } else { None };
     let (snapshot, errors) = registry::load_dir(&runtime, &options.plugin_dir, config).await;
     if snapshot.plugins.is_empty() {
         tracing::warn!(dir = %options.plugin_dir.display(), "no plugins loaded: put plugin .wasm files in this directory or pass --plugin-dir");
@@ -84,7 +88,41 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
         "ready"
     );
     let registry = Arc::new(Registry::new(snapshot));
-    Ok((McpServer::new(registry, client, config.server.max_concurrent_calls), runtime))
+    let server = McpServer::new(registry.clone(), client, config.server.max_concurrent_calls);
+    match before {
+        Some(before) => watch(options, &runtime, registry, before, &server),
+        None if options.watch => {
+            tracing::warn!(dir = %options.plugin_dir.display(), "hot reload is off: cannot read the plugin directory")
+        }
+        None => tracing::info!("hot reload is off (--no-watch or `watch = false`)"),
+    }
+    Ok((server, runtime))
+}
+
+fn watch(
+    options: &ServeOptions,
+    runtime: &Arc<Runtime>,
+    registry: Arc<Registry>,
+    before: std::collections::BTreeMap<PathBuf, crate::reload::Stamp>,
+    server: &McpServer,
+) {
+    let notifier = server.clone();
+    let watch = crate::reload::Watch {
+        runtime: runtime.clone(),
+        registry,
+        plugin_dir: options.plugin_dir.clone(),
+        config_path: options.config_file.clone(),
+        flags: options.flags.clone(),
+        config: options.config.clone(),
+        before,
+        on_change: Arc::new(move || {
+            let server = notifier.clone();
+            Box::pin(async move { server.notify_tools_changed().await })
+        }),
+    };
+    if let Err(e) = crate::reload::start(watch) {
+        tracing::warn!("hot reload is off: {e:#}");
+    }
 }
 
 /// Load the plugins as `serve` would, without a workspace, for `databricks-mcp tools`. Also

@@ -14,6 +14,7 @@ mod loading;
 mod policy;
 mod protocol;
 mod readme;
+mod reload;
 mod repos;
 mod sandbox;
 mod secrets;

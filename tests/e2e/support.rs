@@ -21,14 +21,26 @@ pub async fn within<T>(limit: Duration, what: &str, future: impl Future<Output =
 }
 
 /// The client side: records the notifications the tests look at.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Recorder {
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    /// How many `notifications/tools/list_changed` arrived.
+    pub list_changed: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self { progress: Arc::default(), list_changed: Arc::new(tokio::sync::watch::Sender::new(0)) }
+    }
 }
 
 impl ClientHandler for Recorder {
     async fn on_progress(&self, params: ProgressNotificationParam, _context: NotificationContext<RoleClient>) {
         self.progress.lock().unwrap().push(params);
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.list_changed.send_modify(|n| *n += 1);
     }
 }
 
@@ -102,7 +114,8 @@ impl Setup {
         let log_file = dir.path().join("host.log");
         let token = self.token.unwrap_or_else(|| DEMO_TOKEN.to_string());
         let client = start_host(&plugin_dir, &config_file, &log_file, &emulator.url(), &token, &self.env).await;
-        Harness { emulator, client, _dir: dir, log_file, progress: Default::default() }.with_progress()
+        Harness { emulator, client, _dir: dir, log_file, plugin_dir, config_file, progress: Default::default() }
+            .with_progress()
     }
 }
 
@@ -143,6 +156,10 @@ pub struct Harness {
     pub client: RunningService<RoleClient, Recorder>,
     _dir: tempfile::TempDir,
     pub log_file: PathBuf,
+    /// The directory the host loads plugins from (and watches).
+    pub plugin_dir: PathBuf,
+    /// The host's config file (watched too).
+    pub config_file: PathBuf,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
@@ -189,6 +206,42 @@ impl Harness {
     /// What the host wrote to stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// How many `tools/list_changed` notifications the client has received so far.
+    pub fn list_changed(&self) -> u64 {
+        *self.client.service().list_changed.borrow()
+    }
+
+    /// Wait for a `tools/list_changed` beyond the first `seen`; returns the new count.
+    pub async fn wait_list_changed(&self, seen: u64, what: &str) -> u64 {
+        let mut rx = self.client.service().list_changed.subscribe();
+        let n =
+            within(Duration::from_secs(30), &format!("tools/list_changed after {what}"), rx.wait_for(|&n| n > seen))
+                .await
+                .unwrap();
+        *n
+    }
+
+    /// Wait until the host's log has a line containing every one of `needles`; returns it.
+    pub async fn wait_log(&self, needles: &[&str]) -> String {
+        let find = || self.log().lines().find(|l| needles.iter().all(|n| l.contains(n))).map(str::to_string);
+        within(Duration::from_secs(30), &format!("a log line with {needles:?}"), async {
+            loop {
+                if let Some(line) = find() {
+                    return line;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+    }
+
+    /// The names of the tools served, sorted.
+    pub async fn tool_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.tools().await.iter().map(|t| t.name.to_string()).collect();
+        names.sort();
+        names
     }
 
     /// Requests the emulator received with `method` on `path`.
