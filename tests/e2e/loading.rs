@@ -50,3 +50,44 @@ async fn refuses_broken_plugins_and_loads_the_rest() {
         assert!(line(junk).contains("not a valid WebAssembly component"), "{}", line(junk));
     }
 }
+
+/// Every regular file under `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_corrupt_compiled_plugin_cache_is_ignored_and_rebuilt() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = format!("cache_dir = {:?}\n", cache.path().display().to_string());
+    {
+        let h = Setup::new(&["clusters"]).config(&config).start().await;
+        assert_eq!(h.tools().await.len(), 15);
+        // The cache is written in the background: wait for an entry.
+        crate::support::within(std::time::Duration::from_secs(30), "a compiled-plugin cache entry", async {
+            while files_under(cache.path()).iter().all(|f| f.metadata().map_or(0, |m| m.len()) < 1024) {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+    }
+    let entries = files_under(cache.path());
+    assert!(!entries.is_empty());
+    for entry in &entries {
+        std::fs::write(entry, b"not a compiled component").unwrap();
+    }
+
+    let h = Setup::new(&["clusters"]).config(&config).start().await;
+    assert_eq!(h.tools().await.len(), 15, "the plugin loads from its bytes: {}", h.log());
+    let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+    assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+}
