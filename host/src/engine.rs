@@ -103,8 +103,11 @@ impl Runtime {
 
 fn open_cache(dir: &Path) -> anyhow::Result<Cache> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // wasmtime's cache misses on every lookup with a relative directory (as from
+    // `XDG_CACHE_HOME=.cache`), silently recompiling: give it an absolute one.
+    let dir = std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
     let mut config = CacheConfig::new();
-    config.with_directory(dir);
+    config.with_directory(&dir);
     Cache::new(config).map_err(anyhow::Error::from)
 }
 
