@@ -125,18 +125,6 @@ fn watch(
     }
 }
 
-/// Load the plugins as `serve` would, without a workspace, for `databricks-mcp tools`. Also
-/// returns the plugins that failed to load.
-pub async fn load_only(options: &ServeOptions) -> anyhow::Result<(registry::Snapshot, Vec<crate::plugin::LoadError>)> {
-    let config = &options.config;
-    let cache_dir = if config.cache_enabled() { config.cache_dir.clone().or_else(default_cache_dir) } else { None };
-    let runtime = Runtime::new(&EngineOptions { slots: 8, max_memory_bytes: config.max_memory_bytes(), cache_dir })?;
-    if !options.plugin_dir.is_dir() {
-        anyhow::bail!("plugin directory {} does not exist", options.plugin_dir.display());
-    }
-    Ok(registry::load_dir(&runtime, &options.plugin_dir, config).await)
-}
-
 /// Serve MCP on stdin/stdout until the client closes the connection.
 pub async fn serve_stdio(options: ServeOptions) -> anyhow::Result<()> {
     let (server, runtime) = build(&options).await?;
