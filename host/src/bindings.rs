@@ -12,11 +12,14 @@ mod generated {
         // are called with `call_async` so a plugin can be interrupted at epoch ticks.
         imports: { default: async },
         exports: { default: async },
+        // The manifest a plugin returns is kept beside its compiled code (`artifacts`), so a
+        // restart need not run the plugin to learn its tools.
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 
 pub use databricks_mcp::plugin::host::LogLevel;
-pub use databricks_mcp::plugin::types::{CallContext, ToolError, ToolOutput};
+pub use databricks_mcp::plugin::types::{CallContext, Manifest as WitManifest, ToolError, ToolOutput};
 pub use databricks_mcp::plugin::workspace::{
     Method as WitMethod, Request as WitRequest, Response as WitResponse, SendError as WitSendError,
 };
@@ -24,7 +27,7 @@ pub use generated::{ToolPack, ToolPackPre, databricks_mcp};
 
 /// Convert a manifest returned by a plugin, checking everything that can be checked without
 /// policy: names, schemas, grants and the contract version.
-pub fn manifest_from_wit(m: databricks_mcp::plugin::types::Manifest) -> Result<Manifest, ManifestError> {
+pub fn manifest_from_wit(m: WitManifest) -> Result<Manifest, ManifestError> {
     manifest::check_contract(&m.contract_version)?;
     let mut tools = Vec::with_capacity(m.tools.len());
     for t in m.tools {

@@ -274,7 +274,7 @@ async fn load(options: &ServeOptions) -> Result<(Arc<Runtime>, Snapshot, Vec<Loa
 fn runtime(config: &Config) -> Result<Arc<Runtime>, Failure> {
     let cache_dir =
         if config.cache_enabled() { config.cache_dir.clone().or_else(server::default_cache_dir) } else { None };
-    Runtime::new(&EngineOptions { slots: 8, max_memory_bytes: config.max_memory_bytes(), cache_dir })
+    Runtime::new(&EngineOptions { slots: 8, max_memory_bytes: config.max_memory_bytes(), cache_dir, tiered: false })
         .map_err(Failure::failed)
 }
 

@@ -10,7 +10,8 @@
 //! - vocabulary, no wasmtime: [`manifest`] (plugins, tools, grants), [`config`] (operator
 //!   settings, limits, where each comes from), [`policy`] (what may load, be served and be
 //!   reached);
-//! - machinery: [`engine`] (wasmtime engine and linker), [`bindings`] (the generated contract
+//! - machinery: [`engine`] (wasmtime engine and linker), [`artifacts`] (compiled plugins kept
+//!   on disk), [`bindings`] (the generated contract
 //!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
 //!   [`registry`] (the loaded set), [`reload`] (watching the plugin directory and swapping the
 //!   set when it changes);
@@ -18,6 +19,7 @@
 //!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
 //!   README), [`cli`] (the commands besides `serve`).
 
+pub mod artifacts;
 pub mod bindings;
 pub mod call;
 pub mod cli;

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -24,7 +24,7 @@ use wasmtime::{Store, UpdateDeadline};
 use crate::bindings::{self, CallContext, ToolPackPre};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
 use crate::config::{Limits, PluginSetup, Settings};
-use crate::engine::Runtime;
+use crate::engine::{Runtime, Tier, TierKind, Upgrade};
 use crate::guest_output::GuestOutput;
 use crate::manifest::{Grant, Manifest, SUPPORTED_CONTRACTS, ToolSpec};
 use crate::policy::Refusal;
@@ -47,18 +47,36 @@ pub struct Plugin {
     pub limits: Limits,
     /// What the operator configured for this plugin (`setting` import).
     pub settings: Settings,
-    pre: ToolPackPre<CallState>,
+    /// The code calls instantiate; replaced in place when optimised code is ready (a call in
+    /// flight keeps the code it started with).
+    code: Arc<RwLock<Code>>,
     runtime: Arc<Runtime>,
     grants: Arc<[Grant]>,
     /// The declared grants when the operator narrowed them, so a refusal can say so.
     narrowed_from: Option<Arc<[Grant]>>,
-    validators: HashMap<String, Validators>,
+    /// Per tool, compiled on first use when the manifest was kept from an earlier load.
+    validators: HashMap<String, OnceLock<Result<Validators, String>>>,
     concurrency: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plugin").field("name", &self.manifest.name).field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+/// Compiled code, pre-linked, and the tier (engine) it belongs to.
+#[derive(Clone)]
+struct Code {
+    tier: Arc<Tier>,
+    pre: ToolPackPre<CallState>,
+}
+
+impl Code {
+    fn new(tier: Arc<Tier>, component: &Component) -> Result<Self, String> {
+        let pre = tier.linker.instantiate_pre(component).map_err(|e| format!("cannot be linked: {e}"))?;
+        let pre = ToolPackPre::new(pre).map_err(|e| format!("does not implement the tool-pack world: {e}"))?;
+        Ok(Self { tier, pre })
     }
 }
 
@@ -142,22 +160,39 @@ impl Plugin {
     ) -> Result<Self, LoadError> {
         let fail = |reason: String| LoadError::new(file, reason);
         let digest = hex(&Sha256::digest(&bytes));
-        let engine = runtime.engine.clone();
         let started = Instant::now();
-        // Compiling takes ~100 ms of CPU: keep it off the async workers.
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .map_err(|e| fail(format!("compilation task failed: {e}")))?
-            .map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
-        let compiled = started.elapsed();
-        check_imports(&component, &runtime.engine).map_err(fail)?;
-        let pre = runtime.linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot be linked: {e}")))?;
-        let pre = ToolPackPre::new(pre).map_err(|e| fail(format!("does not implement the tool-pack world: {e}")))?;
+        // Compiling takes from milliseconds (Winch) to a second (Cranelift) of CPU: keep it off
+        // the async workers.
+        let (task_runtime, task_digest) = (runtime.clone(), digest.clone());
+        let (compiled, bytes) = tokio::task::spawn_blocking(move || {
+            let compiled = task_runtime.compile(&task_digest, &bytes, task_runtime.tiered);
+            (compiled, bytes)
+        })
+        .await
+        .map_err(|e| fail(format!("compilation task failed: {e}")))?;
+        let compiled =
+            compiled.map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
+        let compile_time = started.elapsed();
+        check_imports(&compiled.component, &compiled.tier.engine).map_err(fail)?;
+        let code = Code::new(compiled.tier.clone(), &compiled.component).map_err(fail)?;
 
-        let mut manifest = read_manifest(runtime, &pre, file).await.map_err(fail)?;
+        // A manifest kept from an earlier load of these bytes saves running the plugin; it is
+        // checked as if just returned, except that its schemas (compiled once then) are
+        // compiled again only when a tool is first called.
+        let kept = runtime.artifacts.as_ref().and_then(|a| a.manifest::<bindings::WitManifest>(&digest));
+        let (wit_manifest, kept) = match kept {
+            Some(manifest) => (manifest, true),
+            None => (read_manifest(&code, file).await.map_err(fail)?, false),
+        };
+        let returned = (!kept).then(|| wit_manifest.clone());
+        let mut manifest =
+            bindings::manifest_from_wit(wit_manifest).map_err(|e| fail(format!("invalid manifest: {e}")))?;
         tracing::debug!(
             file = %file.display(),
-            compile_ms = compiled.as_secs_f64() * 1000.0,
+            tier = ?compiled.tier.kind,
+            stored = compiled.stored,
+            kept_manifest = kept,
+            compile_ms = compile_time.as_secs_f64() * 1000.0,
             total_ms = started.elapsed().as_secs_f64() * 1000.0,
             "plugin prepared"
         );
@@ -168,12 +203,23 @@ impl Plugin {
         // Hidden tools are dropped here, so nothing downstream (index, listing, calls) sees them.
         manifest.tools.retain(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name));
         let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
-        let validators = manifest
-            .tools
-            .iter()
-            .map(|t| compile_validators(t).map(|v| (t.name.clone(), v)))
-            .collect::<Result<HashMap<_, _>, _>>()
-            .map_err(fail)?;
+        let validators: HashMap<String, OnceLock<Result<Validators, String>>> =
+            manifest.tools.iter().map(|t| (t.name.clone(), OnceLock::new())).collect();
+        if let Some(returned) = returned {
+            // First sight of these bytes: a schema that does not compile refuses the plugin now
+            // rather than at its first call; then the manifest is kept for the next load.
+            for tool in &manifest.tools {
+                let compiled = compile_validators(tool).map_err(fail)?;
+                let _ = validators[&tool.name].set(Ok(compiled));
+            }
+            if let Some(artifacts) = &runtime.artifacts {
+                artifacts.keep_manifest(&digest, &returned);
+            }
+        }
+        let code = Arc::new(RwLock::new(code));
+        if compiled.tier.kind == TierKind::Baseline {
+            optimize_later(runtime, &manifest.name, digest.clone(), bytes, &code);
+        }
         Ok(Self {
             grants: admission.grants.into(),
             narrowed_from,
@@ -184,7 +230,7 @@ impl Plugin {
             digest,
             limits,
             settings,
-            pre,
+            code,
             runtime: runtime.clone(),
             validators,
             concurrency: Arc::new(Semaphore::new(limits.max_concurrent_calls as usize)),
@@ -200,10 +246,7 @@ impl Plugin {
         client: Option<WorkspaceClient>,
     ) -> Result<CallOutput, CallFailure> {
         let plugin = self.manifest.name.clone();
-        let validators = self
-            .validators
-            .get(tool)
-            .ok_or_else(|| CallFailure::Tool(format!("plugin `{plugin}` has no tool `{tool}`")))?;
+        let validators = self.validators(tool)?;
         if let Some(message) = first_errors(&validators.input, &arguments) {
             return Err(CallFailure::InvalidArguments { tool: tool.to_string(), message });
         }
@@ -228,7 +271,8 @@ impl Plugin {
             compensations: Mutex::new(Vec::new()),
         });
         let (stdout, stderr) = CallState::pipes();
-        let mut store = new_store(&self.runtime.engine, CallState::new(env.clone(), stdout.clone(), stderr.clone()));
+        let code = self.code.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut store = new_store(&code.tier.engine, CallState::new(env.clone(), stdout.clone(), stderr.clone()));
         let context = CallContext {
             request_id: request.request_id.clone(),
             progress_requested: request.progress.is_some(),
@@ -243,7 +287,7 @@ impl Plugin {
         }
         let ended = {
             let run = async {
-                let instance = self.pre.instantiate_async(&mut store).await?;
+                let instance = code.pre.instantiate_async(&mut store).await?;
                 instance.call_call_tool(&mut store, tool, &arguments, &context).await
             };
             tokio::select! {
@@ -288,6 +332,17 @@ impl Plugin {
         outcome
     }
 
+    fn validators(&self, tool: &str) -> Result<&Validators, CallFailure> {
+        let plugin = &self.manifest.name;
+        let Some(slot) = self.validators.get(tool) else {
+            return Err(CallFailure::Tool(format!("plugin `{plugin}` has no tool `{tool}`")));
+        };
+        let spec = || self.manifest.tools.iter().find(|t| t.name == tool);
+        slot.get_or_init(|| spec().map_or_else(|| Err(format!("no tool `{tool}`")), compile_validators))
+            .as_ref()
+            .map_err(|e| CallFailure::Tool(format!("plugin `{plugin}`: {e}")))
+    }
+
     fn check_output(&self, tool: &str, output: bindings::ToolOutput) -> Result<CallOutput, CallFailure> {
         let plugin = &self.manifest.name;
         let bytes = output.text.len() + output.structured.as_ref().map_or(0, String::len);
@@ -306,7 +361,7 @@ impl Plugin {
         if structured.as_ref().is_some_and(|v| !v.is_object()) {
             return Err(bad("structured output must be a JSON object".into()));
         }
-        if let Some(validator) = self.validators.get(tool).and_then(|v| v.output.as_ref()) {
+        if let Some(validator) = self.validators(tool)?.output.as_ref() {
             match &structured {
                 Some(value) => {
                     if let Some(message) = first_errors(validator, value) {
@@ -332,7 +387,7 @@ fn new_store(engine: &wasmtime::Engine, state: CallState) -> Store<CallState> {
 }
 
 /// Read and check the manifest in a sandboxed instance with a short deadline.
-async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, file: &Path) -> Result<Manifest, String> {
+async fn read_manifest(code: &Code, file: &Path) -> Result<bindings::WitManifest, String> {
     let env = Arc::new(CallEnv {
         plugin: file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default().into(),
         tool: "manifest".into(),
@@ -348,9 +403,9 @@ async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, fil
         compensations: Mutex::new(Vec::new()),
     });
     let (stdout, stderr) = CallState::pipes();
-    let mut store = new_store(&runtime.engine, CallState::new(env, stdout, stderr.clone()));
+    let mut store = new_store(&code.tier.engine, CallState::new(env, stdout, stderr.clone()));
     let run = async {
-        let instance = pre.instantiate_async(&mut store).await?;
+        let instance = code.pre.instantiate_async(&mut store).await?;
         instance.call_manifest(&mut store).await
     };
     let manifest = match tokio::time::timeout(MANIFEST_DEADLINE, run).await {
@@ -358,7 +413,31 @@ async fn read_manifest(runtime: &Arc<Runtime>, pre: &ToolPackPre<CallState>, fil
         Ok(Err(trap)) => return Err(format!("crashed while describing itself: {}", crash_message(&trap, &stderr))),
         Err(_) => return Err(format!("did not describe itself within {} s", MANIFEST_DEADLINE.as_secs())),
     };
-    bindings::manifest_from_wit(manifest).map_err(|e| format!("invalid manifest: {e}"))
+    Ok(manifest)
+}
+
+/// Have Cranelift compile the plugin in the background and swap its code in when ready. A
+/// plugin unloaded meanwhile is not compiled (or, once compiled, not updated).
+fn optimize_later(runtime: &Arc<Runtime>, name: &str, digest: String, bytes: Vec<u8>, code: &Arc<RwLock<Code>>) {
+    let (wanted, slot) = (Arc::downgrade(code), Arc::downgrade(code));
+    let optimized = runtime.optimized.clone();
+    let plugin = name.to_string();
+    runtime.upgrade_later(Upgrade {
+        name: name.to_string(),
+        digest,
+        bytes,
+        wanted: Box::new(move || wanted.strong_count() > 0),
+        done: Box::new(move |component| {
+            let Some(slot) = slot.upgrade() else { return };
+            match Code::new(optimized, &component) {
+                Ok(code) => {
+                    *slot.write().unwrap_or_else(|e| e.into_inner()) = code;
+                    tracing::info!(plugin = %plugin, "plugin now runs optimized code");
+                }
+                Err(e) => tracing::warn!(plugin = %plugin, "optimized code not used: {e}"),
+            }
+        }),
+    });
 }
 
 /// Refuse components that import anything but WASI and this contract, or another version of

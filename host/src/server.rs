@@ -60,19 +60,13 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
     let config = &options.config;
     let slots = config.server.max_concurrent_calls + 8; // calls, plus room for manifest reads
     let cache_dir = if config.cache_enabled() { config.cache_dir.clone().or_else(default_cache_dir) } else { None };
-    let runtime = Runtime::new(&EngineOptions { slots, max_memory_bytes: config.max_memory_bytes(), cache_dir })?;
+    let runtime =
+        Runtime::new(&EngineOptions { slots, max_memory_bytes: config.max_memory_bytes(), cache_dir, tiered: true })?;
 
-    let client = match WorkspaceClient::from_env(config.workspace.clone()) {
-        Ok(client) => {
-            tracing::info!(host = client.host(), "workspace configured");
-            Some(client)
-        }
-        Err(e) => {
-            // Still serve: listing tools needs no workspace, and each call says what is missing.
-            tracing::warn!("no workspace: {e:#}; tool calls will fail until it is configured");
-            None
-        }
-    };
+    // Building the HTTP client loads the system's CA certificates (a few ms): do it beside the
+    // plugin loading rather than before it.
+    let workspace = config.workspace.clone();
+    let client = tokio::task::spawn_blocking(move || WorkspaceClient::from_env(workspace));
 
     // Stamps from before the load: the watcher's first rescan catches what changed during it.
     let before = if options.watch { crate::reload::stamps(&options.plugin_dir).ok() } else { None };
@@ -87,6 +81,17 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
         ms = started.elapsed().as_millis() as u64,
         "ready"
     );
+    let client = match client.await.map_err(anyhow::Error::from).and_then(|built| built) {
+        Ok(client) => {
+            tracing::info!(host = client.host(), "workspace configured");
+            Some(client)
+        }
+        Err(e) => {
+            // Still serve: listing tools needs no workspace, and each call says what is missing.
+            tracing::warn!("no workspace: {e:#}; tool calls will fail until it is configured");
+            None
+        }
+    };
     let registry = Arc::new(Registry::new(snapshot));
     let server = McpServer::new(registry.clone(), client, config.server.max_concurrent_calls);
     match before {
@@ -120,9 +125,13 @@ fn watch(
             Box::pin(async move { server.notify_tools_changed().await })
         }),
     };
-    if let Err(e) = crate::reload::start(watch) {
-        tracing::warn!("hot reload is off: {e:#}");
-    }
+    // Setting up the watches takes a few ms: let the server answer meanwhile. Nothing is
+    // missed: the reloader's first rescan compares the directory with the start-up stamps.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = crate::reload::start(watch) {
+            tracing::warn!("hot reload is off: {e:#}");
+        }
+    });
 }
 
 /// Serve MCP on stdin/stdout until the client closes the connection.

@@ -48,16 +48,23 @@ async fn main() -> anyhow::Result<()> {
 
     // Start-up.
     let cache = tempfile::tempdir()?;
+    let plugin_count = names(plugins.path()).len();
     let mut cold = Vec::new();
+    let mut optimized = Vec::new();
     let mut warm = Vec::new();
     for i in 0..STARTS {
         let fresh_cache = tempfile::tempdir()?;
+        let started = Instant::now();
         let (elapsed, client) = start(plugins.path(), fresh_cache.path(), &emulator).await?;
-        client.cancel().await?;
         cold.push(elapsed);
+        // Cranelift's code is compiled in the background and stored: time until all of it is.
+        wait_for_entries(fresh_cache.path(), plugin_count).await?;
+        optimized.push(started.elapsed());
+        client.cancel().await?;
         if i == 0 {
             // Fill the shared cache once.
             let (_, client) = start(plugins.path(), cache.path(), &emulator).await?;
+            wait_for_entries(cache.path(), plugin_count).await?;
             client.cancel().await?;
         }
         let (elapsed, client) = start(plugins.path(), cache.path(), &emulator).await?;
@@ -65,7 +72,11 @@ async fn main() -> anyhow::Result<()> {
         warm.push(elapsed);
     }
     println!("\nstart-up to first tools/list answer (median of {STARTS}):");
-    println!("  cold cache (compiles plugins): {:>8.1} ms", ms(median(&mut cold)));
+    println!("  cold cache (Winch compiles):   {:>8.1} ms", ms(median(&mut cold)));
+    println!(
+        "    then Cranelift in the background until every plugin runs optimised code: {:.1} ms",
+        ms(median(&mut optimized))
+    );
     println!("  warm cache:                    {:>8.1} ms   (target: <= 30 ms)", ms(median(&mut warm)));
     println!("  cold / warm:                   {:>8.1}x", ms(median(&mut cold)) / ms(median(&mut warm)));
     println!(
@@ -179,17 +190,17 @@ async fn main() -> anyhow::Result<()> {
         bytes / 1024
     );
     println!(
-        "  new bytes (compiled):          median {:>6.1} ms   max {:>6.1} ms   (target: <= 250 ms)",
+        "  new bytes (Winch compiles):    median {:>6.1} ms   max {:>6.1} ms   (target: <= 250 ms)",
         ms(median(&mut new)),
         ms(*new.iter().max().unwrap())
     );
     println!(
-        "  bytes seen before (cached):    median {:>6.1} ms   max {:>6.1} ms",
+        "  bytes seen before (stored):    median {:>6.1} ms   max {:>6.1} ms",
         ms(median(&mut seen)),
         ms(*seen.iter().max().unwrap())
     );
     println!(
-        "  both include the {:.0} ms debounce; the difference is compiling the component",
+        "  both include the {:.0} ms debounce; the difference is compiling with Winch (Cranelift follows in the background)",
         ms(databricks_mcp::reload::QUIET)
     );
     emulator.shutdown().await;
@@ -234,7 +245,11 @@ async fn reload_latency(
     client.list_all_tools().await?;
     let mut rx = changes.0.subscribe();
     let mut times = Vec::new();
-    for n in (1..=RELOADS).chain(1..=RELOADS) {
+    let stored_before = entries(cache);
+    for (pass, n) in std::iter::repeat_n(0, RELOADS as usize)
+        .chain(std::iter::repeat_n(1, RELOADS as usize))
+        .zip((1..=RELOADS).cycle())
+    {
         let mut wasm = original.clone();
         let name = b"bench";
         wasm.extend_from_slice(&[0, (1 + name.len() + 4) as u8, name.len() as u8]);
@@ -245,6 +260,11 @@ async fn reload_latency(
         std::fs::write(dir.path().join("clusters.wasm"), &wasm)?;
         tokio::time::timeout(Duration::from_secs(30), rx.wait_for(|&c| c > seen)).await??;
         times.push(started.elapsed());
+        if pass == 0 {
+            // Each reload on an idle server: wait for Cranelift's code to replace Winch's (it
+            // is stored), which also makes the second pass find every variant stored.
+            wait_for_entries(cache, stored_before + n as usize).await?;
+        }
         // Let the directory settle so each reload is measured on its own.
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -272,6 +292,25 @@ async fn start(
     let tools = client.list_all_tools().await?;
     anyhow::ensure!(!tools.is_empty(), "no tools loaded");
     Ok((started.elapsed(), client))
+}
+
+/// Compiled plugins in the store under the `XDG_CACHE_HOME` `cache`.
+fn entries(cache: &Path) -> usize {
+    std::fs::read_dir(cache.join("databricks-mcp"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "cwasm")))
+        .count()
+}
+
+async fn wait_for_entries(cache: &Path, count: usize) -> anyhow::Result<()> {
+    tokio::time::timeout(Duration::from_secs(120), async {
+        while entries(cache) < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("Cranelift's code was not stored within 2 minutes"))
 }
 
 fn client_pid(client: &RunningService<RoleClient, ()>) -> Option<u32> {

@@ -91,3 +91,29 @@ async fn a_corrupt_compiled_plugin_cache_is_ignored_and_rebuilt() {
     let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
     assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_new_plugin_serves_on_baseline_code_at_once_and_its_optimized_code_is_kept() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = format!("cache_dir = {:?}\n", cache.path().display().to_string());
+    {
+        let h = Setup::new(&["clusters"]).config(&config).start().await;
+        let prepared = h.wait_log(&["plugin prepared", "clusters.wasm"]).await;
+        assert!(prepared.contains("tier=Baseline") && prepared.contains("stored=false"), "{prepared}");
+        let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+        assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+        // Cranelift's code replaces Winch's in the background; calls go on meanwhile.
+        h.wait_log(&["plugin now runs optimized code", "clusters"]).await;
+        let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+        assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+    }
+    let h = Setup::new(&["clusters"]).config(&config).start().await;
+    let prepared = h.wait_log(&["plugin prepared", "clusters.wasm"]).await;
+    assert!(
+        prepared.contains("tier=Optimized") && prepared.contains("stored=true"),
+        "the next start maps the stored code: {prepared}"
+    );
+    let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+    assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+    assert!(!h.log().contains("now runs optimized code"), "nothing left to optimize: {}", h.log());
+}
