@@ -12,7 +12,7 @@
 //! 4. The linker holds WASI with nothing granted plus the contract's `workspace` and `host`
 //!    imports; nothing else is linkable.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -104,6 +104,8 @@ pub struct Runtime {
     /// Cranelift compilations waiting to replace baseline code, done one at a time on a thread
     /// of their own so they never hold up serving or the exit.
     upgrades: Mutex<Option<std::sync::mpsc::Sender<Upgrade>>>,
+    /// Loads in progress ([`Runtime::foreground`]); the optimizing thread waits for none.
+    loading: Arc<(Mutex<usize>, Condvar)>,
     /// Work that outlives a call (compensations); drained before the process exits.
     pub tasks: TaskTracker,
 }
@@ -168,6 +170,7 @@ impl Runtime {
             artifacts,
             tiered: options.tiered,
             upgrades: Mutex::new(None),
+            loading: Arc::default(),
             tasks: TaskTracker::new(),
         }))
     }
@@ -228,6 +231,8 @@ impl Runtime {
         let spawned = std::thread::Builder::new().name("optimize-plugins".into()).spawn(move || {
             while let Ok(job) = rx.recv() {
                 let Some(runtime) = runtime.upgrade() else { break };
+                // Loads come first: the cores are theirs while one runs.
+                runtime.wait_for_loads();
                 if !(job.wanted)() {
                     continue;
                 }
@@ -250,11 +255,41 @@ impl Runtime {
         }
     }
 
+    /// Mark a load in progress until the guard is dropped: background optimisation waits, so
+    /// plugins being loaded (at start-up, on reload) have the cores.
+    pub fn foreground(&self) -> Foreground {
+        *self.loading.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        Foreground(self.loading.clone())
+    }
+
+    fn wait_for_loads(&self) {
+        let (count, idle) = &*self.loading;
+        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *count > 0 {
+            count = idle.wait(count).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// Wait up to `limit` for background work such as compensations to finish.
     pub async fn drain(&self, limit: Duration) {
         self.tasks.close();
         if tokio::time::timeout(limit, self.tasks.wait()).await.is_err() {
             tracing::warn!("{} background tasks (compensations) still running at exit", self.tasks.len());
+        }
+    }
+}
+
+/// A load in progress; see [`Runtime::foreground`].
+#[derive(Debug)]
+pub struct Foreground(Arc<(Mutex<usize>, Condvar)>);
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        let (count, idle) = &*self.0;
+        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            idle.notify_all();
         }
     }
 }

@@ -91,6 +91,7 @@ impl Registry {
 /// time), applying the policy in `config`. A plugin that fails to load or that the policy
 /// refuses is logged and skipped; the rest still load.
 pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (Snapshot, Vec<LoadError>) {
+    let _foreground = runtime.foreground();
     let mut snapshot = Snapshot::default();
     let mut errors = Vec::new();
     let mut files: Vec<_> = match std::fs::read_dir(dir) {

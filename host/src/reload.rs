@@ -3,7 +3,8 @@
 //!
 //! 1. A `notify` watcher turns file-system events into "plugins changed" or "config changed".
 //! 2. Events are debounced: a rescan starts once the directory has been quiet for [`QUIET`] (or
-//!    after [`MAX_WAIT`] of continuous events), so a copy in progress is not read half way.
+//!    after [`MAX_WAIT`] of continuous events), so a copy in progress is not read half way; after
+//!    an event that ends a write (close after writing, rename into place) [`SETTLE`] is enough.
 //! 3. A rescan looks at every `.wasm`: a file whose size and mtime are what was last seen is
 //!    skipped; a changed one is read, and skipped if it changed *while* being read (still being
 //!    written: its next write brings another event) or if its digest is the one already serving.
@@ -36,6 +37,10 @@ use crate::registry::{self, Registry, Snapshot};
 
 /// A rescan waits for this long without events.
 pub const QUIET: Duration = Duration::from_millis(100);
+/// ... or only this long when the last event ended a write (a file closed after writing, renamed
+/// into place, or removed): the file is complete, and the wait only gathers the events of files
+/// copied together.
+pub const SETTLE: Duration = Duration::from_millis(20);
 /// ... but no longer than this after the first event, so a file written forever does not hold
 /// back the others (it is skipped while it keeps changing).
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
@@ -111,7 +116,7 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
         Ok(event) => {
             if let Some(change) = classify(&event, &events_dir, events_config.as_deref()) {
-                let _ = tx.send(change);
+                let _ = tx.send((change, ends_a_write(&event.kind)));
             }
         }
         Err(e) => tracing::warn!("file watcher: {e}"),
@@ -157,6 +162,18 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
 
 fn absolute(dir: &Path, file: &Path) -> PathBuf {
     dir.join(file.file_name().unwrap_or(file.as_os_str()))
+}
+
+/// Whether the event leaves a complete file behind: written and closed, renamed into place, or
+/// removed.
+fn ends_a_write(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    matches!(
+        kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+            | EventKind::Remove(_)
+    )
 }
 
 /// Which change an event is about, if any. Opening and reading files (the reloader's own reads
@@ -207,16 +224,19 @@ struct Reloader {
 
 impl Reloader {
     /// Keeps `_watcher` alive as long as events are wanted.
-    async fn run(mut self, mut events: mpsc::UnboundedReceiver<Change>, _watcher: notify::RecommendedWatcher) {
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<(Change, bool)>, _watcher: notify::RecommendedWatcher) {
         // Catch up with what changed between the start-up stamps and the watch.
         self.rescan(false).await;
-        while let Some(first) = events.recv().await {
+        while let Some((first, mut settled)) = events.recv().await {
             let mut config_changed = first == Change::Config;
             let until = tokio::time::Instant::now() + MAX_WAIT;
             loop {
-                let quiet = tokio::time::Instant::now() + QUIET;
+                let quiet = tokio::time::Instant::now() + if settled { SETTLE } else { QUIET };
                 match tokio::time::timeout_at(quiet.min(until), events.recv()).await {
-                    Ok(Some(change)) => config_changed |= change == Change::Config,
+                    Ok(Some((change, ends))) => {
+                        config_changed |= change == Change::Config;
+                        settled = ends;
+                    }
                     Ok(None) => return,
                     Err(_) => break,
                 }
@@ -227,6 +247,7 @@ impl Reloader {
 
     /// Bring the snapshot in line with the directory (and the config file, if it changed).
     async fn rescan(&mut self, config_changed: bool) {
+        let _foreground = self.runtime.foreground();
         let reload_all = config_changed && self.reload_config();
         let current = match stamps(&self.canonical_dir) {
             Ok(current) => current,

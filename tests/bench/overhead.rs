@@ -200,8 +200,8 @@ async fn main() -> anyhow::Result<()> {
         ms(*seen.iter().max().unwrap())
     );
     println!(
-        "  both include the {:.0} ms debounce; the difference is compiling with Winch (Cranelift follows in the background)",
-        ms(databricks_mcp::reload::QUIET)
+        "  both include the debounce ({:.0} ms after the file is closed); the difference is compiling with Winch (Cranelift follows in the background)",
+        ms(databricks_mcp::reload::SETTLE)
     );
     emulator.shutdown().await;
     Ok(())
