@@ -1,8 +1,11 @@
 //! A loaded plugin and how one of its tools is called.
 //!
-//! Loading: compile off the async runtime (or fetch from the cache), check the component's
-//! imports against the contract versions this host runs, pre-link it, read its manifest in a
-//! sandboxed instance, and compile the JSON Schema validators of its tools.
+//! Loading: take the manifest kept from an earlier load of the same bytes, or compile the
+//! component off the async runtime (Winch first for bytes never seen, see [`crate::engine`]),
+//! check its imports against the contract versions this host runs, pre-link it, and read its
+//! manifest in a sandboxed instance. The manifest is checked, its schemas compiled (at once on
+//! first sight, else on first call), and the operator policy applied before a kept manifest's
+//! code is mapped, so a refused plugin costs nothing.
 //!
 //! Calling: a fresh store and instance per call (nothing leaks between calls or users), run
 //! under the plugin's limits; the result is checked against the size limit and the tool's output
@@ -24,7 +27,7 @@ use wasmtime::{Store, UpdateDeadline};
 use crate::bindings::{self, CallContext, ToolPackPre};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
 use crate::config::{Limits, PluginSetup, Settings};
-use crate::engine::{Runtime, Tier, TierKind, Upgrade};
+use crate::engine::{Compiled, Runtime, Tier, TierKind, Upgrade};
 use crate::guest_output::GuestOutput;
 use crate::manifest::{Grant, Manifest, SUPPORTED_CONTRACTS, ToolSpec};
 use crate::policy::Refusal;
@@ -155,59 +158,37 @@ impl Plugin {
     pub async fn load(
         runtime: &Arc<Runtime>,
         file: &Path,
-        bytes: Vec<u8>,
+        mut bytes: Vec<u8>,
         configure: impl Fn(&Manifest, &str) -> anyhow::Result<PluginSetup>,
     ) -> Result<Self, LoadError> {
         let fail = |reason: String| LoadError::new(file, reason);
         let digest = hex(&Sha256::digest(&bytes));
         let started = Instant::now();
-        // Compiling takes from milliseconds (Winch) to a second (Cranelift) of CPU: keep it off
-        // the async workers.
-        let (task_runtime, task_digest) = (runtime.clone(), digest.clone());
-        let (compiled, bytes) = tokio::task::spawn_blocking(move || {
-            let compiled = task_runtime.compile(&task_digest, &bytes, task_runtime.tiered);
-            (compiled, bytes)
-        })
-        .await
-        .map_err(|e| fail(format!("compilation task failed: {e}")))?;
-        let compiled =
-            compiled.map_err(|e| fail(format!("not a valid WebAssembly component: {}", first_line(&e.to_string()))))?;
-        let compile_time = started.elapsed();
-        check_imports(&compiled.component, &compiled.tier.engine).map_err(fail)?;
-        let code = Code::new(compiled.tier.clone(), &compiled.component).map_err(fail)?;
 
-        // A manifest kept from an earlier load of these bytes saves running the plugin; it is
-        // checked as if just returned, except that its schemas (compiled once then) are
-        // compiled again only when a tool is first called.
+        // A manifest kept from an earlier load of these bytes is checked, and the policy applied
+        // to it, before any code is compiled or mapped: a refused plugin costs nothing, and a
+        // served one runs no guest code to describe itself. Otherwise the plugin is compiled
+        // and asked.
         let kept = runtime.artifacts.as_ref().and_then(|a| a.manifest::<bindings::WitManifest>(&digest));
-        let (wit_manifest, kept) = match kept {
-            Some(manifest) => (manifest, true),
-            None => (read_manifest(&code, file).await.map_err(fail)?, false),
+        let kept_manifest = kept.is_some();
+        let (wit_manifest, mut prepared) = match kept {
+            Some(manifest) => (manifest, None),
+            None => {
+                let taken = std::mem::take(&mut bytes);
+                let (compiled, code, returned_bytes) = prepare(runtime, &digest, taken).await.map_err(fail)?;
+                let manifest = read_manifest(&code, file).await.map_err(fail)?;
+                (manifest, Some((compiled, code, returned_bytes)))
+            }
         };
-        let returned = (!kept).then(|| wit_manifest.clone());
+        let returned = (!kept_manifest).then(|| wit_manifest.clone());
         let mut manifest =
             bindings::manifest_from_wit(wit_manifest).map_err(|e| fail(format!("invalid manifest: {e}")))?;
-        tracing::debug!(
-            file = %file.display(),
-            tier = ?compiled.tier.kind,
-            stored = compiled.stored,
-            kept_manifest = kept,
-            compile_ms = compile_time.as_secs_f64() * 1000.0,
-            total_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "plugin prepared"
-        );
-        let PluginSetup { limits, settings, admission } = configure(&manifest, &digest).map_err(|e| LoadError {
-            excluded: e.downcast_ref::<Refusal>().is_some_and(Refusal::is_exclusion),
-            ..fail(format!("{e:#}"))
-        })?;
-        // Hidden tools are dropped here, so nothing downstream (index, listing, calls) sees them.
-        manifest.tools.retain(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name));
-        let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
-        let validators: HashMap<String, OnceLock<Result<Validators, String>>> =
+        let mut validators: HashMap<String, OnceLock<Result<Validators, String>>> =
             manifest.tools.iter().map(|t| (t.name.clone(), OnceLock::new())).collect();
         if let Some(returned) = returned {
             // First sight of these bytes: a schema that does not compile refuses the plugin now
-            // rather than at its first call; then the manifest is kept for the next load.
+            // rather than at a first call; then the manifest is kept for the next load (a kept
+            // manifest's schemas compile when a tool is first called).
             for tool in &manifest.tools {
                 let compiled = compile_validators(tool).map_err(fail)?;
                 let _ = validators[&tool.name].set(Ok(compiled));
@@ -216,6 +197,28 @@ impl Plugin {
                 artifacts.keep_manifest(&digest, &returned);
             }
         }
+
+        let PluginSetup { limits, settings, admission } = configure(&manifest, &digest).map_err(|e| LoadError {
+            excluded: e.downcast_ref::<Refusal>().is_some_and(Refusal::is_exclusion),
+            ..fail(format!("{e:#}"))
+        })?;
+        // Hidden tools are dropped here, so nothing downstream (index, listing, calls) sees them.
+        manifest.tools.retain(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name));
+        validators.retain(|name, _| manifest.tools.iter().any(|t| t.name == *name));
+        let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
+
+        let (compiled, code, bytes) = match prepared.take() {
+            Some(prepared) => prepared,
+            None => prepare(runtime, &digest, bytes).await.map_err(fail)?,
+        };
+        tracing::debug!(
+            file = %file.display(),
+            tier = ?compiled.tier.kind,
+            stored = compiled.stored,
+            kept_manifest,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "plugin prepared"
+        );
         let code = Arc::new(RwLock::new(code));
         if compiled.tier.kind == TierKind::Baseline {
             optimize_later(runtime, &manifest.name, digest.clone(), bytes, &code);
@@ -384,6 +387,25 @@ fn new_store(engine: &wasmtime::Engine, state: CallState) -> Store<CallState> {
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
     store
+}
+
+/// Compile (or map) `bytes`, check its imports and pre-link it; the bytes come back for a
+/// later Cranelift compilation.
+async fn prepare(runtime: &Arc<Runtime>, digest: &str, bytes: Vec<u8>) -> Result<(Compiled, Code, Vec<u8>), String> {
+    // Compiling takes from milliseconds (Winch) to a second (Cranelift) of CPU: keep it off the
+    // async workers.
+    let (task_runtime, task_digest) = (runtime.clone(), digest.to_string());
+    let (compiled, bytes) = tokio::task::spawn_blocking(move || {
+        let compiled = task_runtime.compile(&task_digest, &bytes, task_runtime.tiered);
+        (compiled, bytes)
+    })
+    .await
+    .map_err(|e| format!("compilation task failed: {e}"))?;
+    let compiled =
+        compiled.map_err(|e| format!("not a valid WebAssembly component: {}", first_line(&e.to_string())))?;
+    check_imports(&compiled.component, &compiled.tier.engine)?;
+    let code = Code::new(compiled.tier.clone(), &compiled.component)?;
+    Ok((compiled, code, bytes))
 }
 
 /// Read and check the manifest in a sandboxed instance with a short deadline.

@@ -116,4 +116,12 @@ async fn a_new_plugin_serves_on_baseline_code_at_once_and_its_optimized_code_is_
     let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
     assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
     assert!(!h.log().contains("now runs optimized code"), "nothing left to optimize: {}", h.log());
+    drop(h);
+
+    // With its manifest kept, a plugin the policy refuses is refused before any code is mapped.
+    let denied = format!("{config}[policy]\ndeny_plugins = [\"clusters\"]\n");
+    let h = Setup::new(&["clusters"]).config(&denied).start().await;
+    h.wait_log(&["plugin `clusters` is denied by the operator policy"]).await;
+    assert!(h.tools().await.is_empty());
+    assert!(!h.log().contains("plugin prepared"), "nothing was compiled or mapped: {}", h.log());
 }
