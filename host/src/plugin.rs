@@ -97,11 +97,14 @@ pub struct LoadError {
     /// The operator's policy left it out on purpose (allow/deny lists), as opposed to a broken,
     /// refused or colliding file.
     pub excluded: bool,
+    /// Its plugin name or a tool name is taken by a plugin already serving: it may load once
+    /// that plugin goes.
+    pub collided: bool,
 }
 
 impl LoadError {
     pub fn new(file: &Path, reason: impl Into<String>) -> Self {
-        Self { file: file.to_path_buf(), reason: reason.into(), excluded: false }
+        Self { file: file.to_path_buf(), reason: reason.into(), excluded: false, collided: false }
     }
 }
 

@@ -26,7 +26,7 @@ impl Snapshot {
     /// [`Snapshot::add`] for a plugin that may already serve in another snapshot (hot reload
     /// keeps the unchanged plugins, shared).
     pub fn insert(&mut self, plugin: Arc<Plugin>) -> Result<(), LoadError> {
-        let refuse = |reason: String| Err(LoadError::new(&plugin.file, reason));
+        let refuse = |reason: String| Err(LoadError { collided: true, ..LoadError::new(&plugin.file, reason) });
         if let Some(other) = self.plugins.iter().find(|p| p.manifest.name == plugin.manifest.name) {
             return refuse(format!(
                 "plugin name `{}` is already taken by {}",

@@ -85,6 +85,8 @@ pub struct Watch {
     pub config: Config,
     /// [`stamps`] of the plugin directory from just before the serving snapshot was loaded.
     pub before: BTreeMap<PathBuf, Stamp>,
+    /// Files the start-up load refused because a name was taken: retried when names free up.
+    pub collided: Vec<PathBuf>,
     pub on_change: OnChange,
 }
 
@@ -137,7 +139,10 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
     let serving = watch.registry.snapshot();
     let mut files: BTreeMap<PathBuf, Entry> = BTreeMap::new();
     for (file, stamp) in &watch.before {
-        files.insert(absolute(&dir, file), Entry { seen: Some(*stamp), serving: None });
+        files.insert(absolute(&dir, file), Entry { seen: Some(*stamp), ..Entry::default() });
+    }
+    for file in &watch.collided {
+        files.entry(absolute(&dir, file)).or_default().collided = true;
     }
     for plugin in &serving.plugins {
         // Files that appeared during the start-up load have no stamp: the first rescan reads them.
@@ -204,6 +209,8 @@ struct Entry {
     seen: Option<Stamp>,
     /// The version serving, if any.
     serving: Option<Arc<Plugin>>,
+    /// Its last load was refused because a plugin or tool name was taken.
+    collided: bool,
 }
 
 struct Reloader {
@@ -248,12 +255,26 @@ impl Reloader {
     /// Bring the snapshot in line with the directory (and the config file, if it changed).
     async fn rescan(&mut self, config_changed: bool) {
         let _foreground = self.runtime.foreground();
+        // A pass that takes plugins away may free the names a refused file wanted: read those
+        // files again. Each extra pass only adds plugins, so this ends.
+        let mut freed = self.rescan_once(config_changed).await;
+        while freed && self.files.values().any(|e| e.collided) {
+            for entry in self.files.values_mut().filter(|e| e.collided) {
+                entry.seen = None;
+            }
+            freed = self.rescan_once(false).await;
+        }
+    }
+
+    /// One pass of [`Reloader::rescan`]; `true` if a plugin stopped serving (removed, replaced
+    /// or unloaded).
+    async fn rescan_once(&mut self, config_changed: bool) -> bool {
         let reload_all = config_changed && self.reload_config();
         let current = match stamps(&self.canonical_dir) {
             Ok(current) => current,
             Err(e) => {
                 tracing::error!(dir = %self.dir.display(), "cannot read the plugin directory, keeping the plugins serving: {e}");
-                return;
+                return false;
             }
         };
 
@@ -306,11 +327,14 @@ impl Reloader {
                     tracing::error!("{error}; unloading the plugin this file served (the configuration changed)");
                     entry.serving = None;
                 }
-                Err(error) => tracing::error!("{}", kept(&error, entry.serving.as_ref())),
+                Err(error) => {
+                    entry.collided = false;
+                    tracing::error!("{}", kept(&error, entry.serving.as_ref()))
+                }
             }
         }
         if fresh.is_empty() && !removed && !reload_all {
-            return;
+            return false;
         }
 
         // Unchanged plugins first: they are serving, and a newcomer must fit around them.
@@ -329,6 +353,7 @@ impl Reloader {
             let Some(entry) = self.files.get_mut(file) else { continue };
             match fits.insert(plugin.clone()) {
                 Ok(()) => {
+                    entry.collided = false;
                     tracing::info!(
                         plugin = %plugin.manifest.name,
                         version = %plugin.manifest.version,
@@ -343,6 +368,7 @@ impl Reloader {
                     entry.serving = None;
                 }
                 Err(error) => {
+                    entry.collided = error.collided;
                     tracing::error!("{}", kept(&error, entry.serving.as_ref()));
                     if let Some(old) = &entry.serving
                         && let Err(error) = fits.insert(old.clone())
@@ -366,11 +392,14 @@ impl Reloader {
         let before = self.registry.snapshot();
         let changed = reload_all || versions(&before) != versions(&snapshot);
         if !changed {
-            return;
+            return false;
         }
+        let after = versions(&snapshot);
+        let freed = versions(&before).iter().any(|v| !after.contains(v));
         tracing::info!(plugins = snapshot.plugins.len(), tools = snapshot.tool_count(), "plugins reloaded");
         self.registry.replace(snapshot);
         (self.on_change)().await;
+        freed
     }
 
     /// Re-read the config file; `true` if it changed and every plugin must be reloaded with it.

@@ -95,7 +95,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
     let registry = Arc::new(Registry::new(snapshot));
     let server = McpServer::new(registry.clone(), client, config.server.max_concurrent_calls);
     match before {
-        Some(before) => watch(options, &runtime, registry, before, &server),
+        Some(before) => {
+            let collided = errors.iter().filter(|e| e.collided).map(|e| e.file.clone()).collect();
+            watch(options, &runtime, registry, before, collided, &server)
+        }
         None if options.watch => {
             tracing::warn!(dir = %options.plugin_dir.display(), "hot reload is off: cannot read the plugin directory")
         }
@@ -109,6 +112,7 @@ fn watch(
     runtime: &Arc<Runtime>,
     registry: Arc<Registry>,
     before: std::collections::BTreeMap<PathBuf, crate::reload::Stamp>,
+    collided: Vec<PathBuf>,
     server: &McpServer,
 ) {
     let notifier = server.clone();
@@ -120,6 +124,7 @@ fn watch(
         flags: options.flags.clone(),
         config: options.config.clone(),
         before,
+        collided,
         on_change: Arc::new(move || {
             let server = notifier.clone();
             Box::pin(async move { server.notify_tools_changed().await })

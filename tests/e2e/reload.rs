@@ -94,6 +94,27 @@ async fn a_colliding_plugin_is_refused_and_the_set_kept() {
 }
 
 #[tokio::test]
+async fn a_plugin_refused_for_a_taken_name_loads_once_the_other_plugin_goes() {
+    // At start-up: collide.wasm sorts before secrets.wasm but after clusters.wasm.
+    let h = Setup::new(&["clusters", "secrets"]).file("collide.wasm", &bytes("fixture-collide")).start().await;
+    h.wait_log(&["ERROR", "collide.wasm", "collides"]).await;
+    assert_eq!(h.tools().await.len(), CLUSTERS_TOOLS + SECRETS_TOOLS);
+    // Removing clusters frees `list_clusters`: collide loads without being touched.
+    let seen = h.list_changed();
+    std::fs::remove_file(h.plugin_dir.join("clusters.wasm")).unwrap();
+    h.wait_list_changed(seen, "removing clusters.wasm").await;
+    h.wait_log(&["loaded plugin", "plugin=collide"]).await;
+    let names = h.tool_names().await;
+    assert_eq!(names.len(), 1 + SECRETS_TOOLS, "{names:?}");
+    let (text, _) = h.ok("list_clusters", json!({})).await;
+    assert_eq!(text, "not the real one");
+    // And it keeps the name when clusters comes back: first come, first served.
+    std::fs::write(h.plugin_dir.join("clusters.wasm"), bytes("clusters")).unwrap();
+    h.wait_log(&["ERROR", "clusters.wasm", "collides with the tool of the same name in plugin `collide`"]).await;
+    assert_eq!(h.tools().await.len(), 1 + SECRETS_TOOLS);
+}
+
+#[tokio::test]
 async fn a_removed_file_unloads_its_plugin() {
     let h = start(&["clusters", "secrets"]).await;
     std::fs::remove_file(h.plugin_dir.join("secrets.wasm")).unwrap();
