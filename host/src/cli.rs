@@ -598,15 +598,16 @@ async fn collisions(options: &ServeOptions, manifest: &Manifest, admission: &Adm
     }
     let Ok(runtime) = runtime(&options.config) else { return Vec::new() };
     let (snapshot, _) = registry::load_dir(&runtime, &options.plugin_dir, &options.config).await;
+    // Names as they would be served: with the operator's prefix, if any.
     manifest
         .tools
         .iter()
-        .filter(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name))
-        .filter_map(|t| {
-            let other = snapshot.plugin_for(&t.name).filter(|p| p.manifest.name != manifest.name)?;
+        .map(|t| format!("{}{}", admission.prefix, t.name))
+        .filter(|served| !admission.hidden.iter().any(|(name, _)| name == served))
+        .filter_map(|served| {
+            let other = snapshot.plugin_for(&served).filter(|p| p.manifest.name != manifest.name)?;
             Some(format!(
-                "tool `{}` is already served by plugin `{}` ({}) in the plugin directory",
-                t.name,
+                "tool `{served}` is already served by plugin `{}` ({}) in the plugin directory",
                 other.manifest.name,
                 other.file.display()
             ))

@@ -87,6 +87,9 @@ pub struct PluginConfig {
     /// The grants the plugin may use at most (`"METHOD /path"`); its effective grants are what
     /// it declares intersected with these.
     pub grants: Option<Vec<String>>,
+    /// Served tool names are this followed by the plugin's own names (`prefix = "acme_"` serves
+    /// `list_jobs` as `acme_list_jobs`).
+    pub prefix: Option<String>,
     /// Limits for this plugin; unset fields take the defaults.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -314,9 +317,10 @@ impl Config {
     }
 
     fn plugin_rules(&self) -> impl Iterator<Item = (&str, PluginRules)> {
-        self.plugins
-            .iter()
-            .map(|(name, p)| (name.as_str(), PluginRules { sha256: p.sha256.clone(), grants: p.grants.clone() }))
+        self.plugins.iter().map(|(name, p)| {
+            let rules = PluginRules { sha256: p.sha256.clone(), grants: p.grants.clone(), prefix: p.prefix.clone() };
+            (name.as_str(), rules)
+        })
     }
 
     /// Everything the host needs to run the plugin described by `manifest`, whose file has

@@ -59,6 +59,8 @@ pub struct Plugin {
     narrowed_from: Option<Arc<[Grant]>>,
     /// Per tool, compiled on first use when the manifest was kept from an earlier load.
     validators: HashMap<String, OnceLock<Result<Validators, String>>>,
+    /// Served tool name -> the plugin's own name for it (they differ under a prefix).
+    own_names: HashMap<String, String>,
     concurrency: Arc<Semaphore>,
 }
 
@@ -205,9 +207,26 @@ impl Plugin {
             excluded: e.downcast_ref::<Refusal>().is_some_and(Refusal::is_exclusion),
             ..fail(format!("{e:#}"))
         })?;
+        // From here on tools go by the names they are served under (the operator's prefix, if
+        // any, then the plugin's own); the plugin is called with its own.
+        let mut own_names = HashMap::new();
+        for tool in &mut manifest.tools {
+            let served = format!("{}{}", admission.prefix, tool.name);
+            if served.len() > 64 {
+                return Err(fail(format!(
+                    "tool `{}` served as `{served}` would have a name over 64 characters; shorten plugins.{}.prefix",
+                    tool.name, manifest.name
+                )));
+            }
+            if let Some(slot) = validators.remove(&tool.name) {
+                validators.insert(served.clone(), slot);
+            }
+            own_names.insert(served.clone(), std::mem::replace(&mut tool.name, served));
+        }
         // Hidden tools are dropped here, so nothing downstream (index, listing, calls) sees them.
         manifest.tools.retain(|t| !admission.hidden.iter().any(|(name, _)| *name == t.name));
         validators.retain(|name, _| manifest.tools.iter().any(|t| t.name == *name));
+        own_names.retain(|name, _| validators.contains_key(name));
         let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
 
         let (compiled, code, bytes) = match prepared.take() {
@@ -239,6 +258,7 @@ impl Plugin {
             code,
             runtime: runtime.clone(),
             validators,
+            own_names,
             concurrency: Arc::new(Semaphore::new(limits.max_concurrent_calls as usize)),
         })
     }
@@ -253,6 +273,7 @@ impl Plugin {
     ) -> Result<CallOutput, CallFailure> {
         let plugin = self.manifest.name.clone();
         let validators = self.validators(tool)?;
+        let own_name = self.own_names.get(tool).map_or(tool, String::as_str);
         if let Some(message) = first_errors(&validators.input, &arguments) {
             return Err(CallFailure::InvalidArguments { tool: tool.to_string(), message });
         }
@@ -294,7 +315,7 @@ impl Plugin {
         let ended = {
             let run = async {
                 let instance = code.pre.instantiate_async(&mut store).await?;
-                instance.call_call_tool(&mut store, tool, &arguments, &context).await
+                instance.call_call_tool(&mut store, own_name, &arguments, &context).await
             };
             tokio::select! {
                 result = tokio::time::timeout(self.limits.deadline, run) => match result {

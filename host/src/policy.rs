@@ -31,13 +31,16 @@ pub struct PolicyConfig {
     pub deny_tools: Option<Vec<String>>,
 }
 
-/// What the operator says about one plugin (`[plugins.NAME]` `sha256` and `grants`).
+/// What the operator says about one plugin (`[plugins.NAME]` `sha256`, `grants` and `prefix`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PluginRules {
     /// The hex sha256 the plugin's `.wasm` must have.
     pub sha256: Option<String>,
     /// The grants the plugin may use at most, as `METHOD /path` strings.
     pub grants: Option<Vec<String>>,
+    /// Put before each of the plugin's tool names, e.g. to serve two plugins that name a tool
+    /// alike.
+    pub prefix: Option<String>,
 }
 
 /// A policy that was written wrong. The message names the setting.
@@ -78,8 +81,10 @@ pub struct Admission {
     pub narrowed: bool,
     /// Operator grants that meet nothing the plugin declared (worth a warning: likely a typo).
     pub unused_grants: Vec<String>,
-    /// Tools not served, each with why.
+    /// Tools not served, each with why (by the name it would be served under).
     pub hidden: Vec<(String, String)>,
+    /// What goes before each tool name (`plugins.NAME.prefix`), or empty.
+    pub prefix: String,
 }
 
 /// The policy, checked and ready to apply. `Policy::default()` allows everything.
@@ -92,6 +97,7 @@ pub struct Policy {
     deny_tools: Vec<String>,
     pins: BTreeMap<String, String>,
     narrowing: BTreeMap<String, Vec<Grant>>,
+    prefixes: BTreeMap<String, String>,
 }
 
 impl Policy {
@@ -159,6 +165,17 @@ impl Policy {
                     .collect::<Result<Vec<_>, _>>()?;
                 policy.narrowing.insert(name.to_string(), parsed);
             }
+            if let Some(prefix) = &rules.prefix {
+                let ok = (1..=32).contains(&prefix.len())
+                    && prefix.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+                if !ok {
+                    return Err(err(
+                        &format!("plugins.{name}.prefix"),
+                        format!("`{prefix}` is not a tool name prefix (1-32 characters of a-z, A-Z, 0-9, '_' and '-')"),
+                    ));
+                }
+                policy.prefixes.insert(name.to_string(), prefix.clone());
+            }
         }
         Ok(policy)
     }
@@ -203,24 +220,29 @@ impl Policy {
                 (effective, true, unused)
             }
         };
+        let prefix = self.prefixes.get(name).cloned().unwrap_or_default();
         let hidden = manifest
             .tools
             .iter()
-            .filter_map(|tool| self.why_hidden(tool).map(|why| (tool.name.clone(), why)))
+            .filter_map(|tool| {
+                let served = format!("{prefix}{}", tool.name);
+                self.why_hidden(tool, &served).map(|why| (served, why))
+            })
             .collect();
-        Ok(Admission { grants, narrowed, unused_grants, hidden })
+        Ok(Admission { grants, narrowed, unused_grants, hidden, prefix })
     }
 
-    /// Why `tool` is not served, or `None` when it is.
-    pub fn why_hidden(&self, tool: &ToolSpec) -> Option<String> {
+    /// Why `tool`, served as `served` (its name with the plugin's prefix), is not served, or
+    /// `None` when it is. Tool patterns match the name clients see.
+    pub fn why_hidden(&self, tool: &ToolSpec, served: &str) -> Option<String> {
         if self.read_only && !tool.annotations.read_only {
             return Some("read-only mode (policy.read_only) serves only tools annotated read-only".into());
         }
-        if let Some(pattern) = self.deny_tools.iter().find(|p| glob(p, &tool.name)) {
+        if let Some(pattern) = self.deny_tools.iter().find(|p| glob(p, served)) {
             return Some(format!("matches `{pattern}` in policy.deny_tools"));
         }
         if let Some(allow) = &self.allow_tools
-            && !allow.iter().any(|p| glob(p, &tool.name))
+            && !allow.iter().any(|p| glob(p, served))
         {
             return Some("matches no pattern in policy.allow_tools".into());
         }
@@ -302,13 +324,17 @@ mod tests {
         struct Rules {
             sha256: Option<String>,
             grants: Option<Vec<String>>,
+            prefix: Option<String>,
         }
         let file: File = toml::from_str(toml_text).unwrap();
         Policy::new(
             &file.policy,
-            file.plugins
-                .iter()
-                .map(|(n, r)| (n.as_str(), PluginRules { sha256: r.sha256.clone(), grants: r.grants.clone() })),
+            file.plugins.iter().map(|(n, r)| {
+                (
+                    n.as_str(),
+                    PluginRules { sha256: r.sha256.clone(), grants: r.grants.clone(), prefix: r.prefix.clone() },
+                )
+            }),
         )
     }
 
@@ -375,7 +401,18 @@ mod tests {
             assert_eq!(names, hidden, "{section}");
         }
         let p = policy("[policy]\nread_only = true").unwrap();
-        assert!(p.why_hidden(&tool("x", false)).unwrap().contains("policy.read_only"));
+        assert!(p.why_hidden(&tool("x", false), "x").unwrap().contains("policy.read_only"));
+    }
+
+    #[test]
+    fn tool_patterns_match_the_prefixed_names_clients_see() {
+        let p = policy("[policy]\ndeny_tools = [\"acme_*\"]\n[plugins.clusters]\nprefix = \"acme_\"").unwrap();
+        let admission = p.admit(&manifest("clusters", &[]), DIGEST).unwrap();
+        assert_eq!(admission.prefix, "acme_");
+        assert!(admission.hidden.iter().all(|(name, _)| name.starts_with("acme_")), "{:?}", admission.hidden);
+        assert_eq!(admission.hidden.len(), manifest("clusters", &[]).tools.len());
+        let other = p.admit(&manifest("jobs", &[]), DIGEST).unwrap();
+        assert!(other.prefix.is_empty() && other.hidden.is_empty(), "the prefix is per plugin");
     }
 
     #[test]
@@ -413,6 +450,8 @@ mod tests {
             ("[plugins.clusters]\nsha256 = \"abc\"", "plugins.clusters.sha256"),
             ("[plugins.clusters]\ngrants = [\"GET api/x\"]", "plugins.clusters.grants"),
             ("[plugins.clusters]\ngrants = [\"/api/x\"]", "plugins.clusters.grants"),
+            ("[plugins.clusters]\nprefix = \"a b\"", "plugins.clusters.prefix"),
+            ("[plugins.clusters]\nprefix = \"\"", "plugins.clusters.prefix"),
         ] {
             let e = policy(text).unwrap_err();
             assert_eq!(e.key, key, "{text}: {e}");

@@ -60,6 +60,26 @@ async fn read_only_mode_hides_and_refuses_mutating_tools() {
 }
 
 #[tokio::test]
+async fn a_prefix_serves_two_plugins_that_name_a_tool_alike() {
+    let h = Setup::new(&["clusters", "fixture-collide"]).config("[plugins.collide]\nprefix = \"other_\"").start().await;
+    let names = tool_names(&h).await;
+    assert!(names.contains("list_clusters") && names.contains("other_list_clusters"), "{names:?}");
+    assert!(!h.log().contains("collides"), "{}", h.log());
+    // Each name reaches its own plugin, which is called by its own tool name.
+    let (text, _) = h.ok("other_list_clusters", json!({})).await;
+    assert_eq!(text, "not the real one");
+    let (_, data) = h.ok("list_clusters", json!({"limit": 1})).await;
+    assert_eq!(data["clusters"].as_array().unwrap().len(), 1);
+    // Patterns match the names clients see.
+    let h = Setup::new(&["clusters", "fixture-collide"])
+        .config("[policy]\ndeny_tools = [\"other_*\"]\n[plugins.collide]\nprefix = \"other_\"")
+        .start()
+        .await;
+    assert!(!tool_names(&h).await.contains("other_list_clusters"));
+    assert!(protocol_error(&h, "other_list_clusters").await.contains("unknown tool"));
+}
+
+#[tokio::test]
 async fn tool_patterns_hide_tools_and_deny_wins() {
     let h = Setup::new(&["clusters"])
         .config("[policy]\nallow_tools = [\"*_cluster\", \"list_*\"]\ndeny_tools = [\"*delete*\", \"pin_*\"]")
