@@ -194,7 +194,11 @@ fn classify(event: &notify::Event, dir: &Path, config: Option<&Path>) -> Option<
         if Some(path.as_path()) == config {
             return Some(Change::Config);
         }
-        let in_dir = path.parent() == Some(dir) && path.extension().is_some_and(|e| e == "wasm");
+        // Kubernetes mounts a ConfigMap or Secret volume as `name -> ..data/name` symlinks and
+        // updates it by swapping the `..data` link: the `.wasm` names never change, so an event
+        // on a `..` entry is a change to every plugin behind it.
+        let swapped = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".."));
+        let in_dir = path.parent() == Some(dir) && (swapped || path.extension().is_some_and(|e| e == "wasm"));
         if in_dir || path == dir {
             change = Some(Change::Plugins);
         }
@@ -475,6 +479,11 @@ mod tests {
             (event(EventKind::Access(AccessKind::Open(AccessMode::Any)), "/p/a.wasm"), None),
             (event(EventKind::Access(AccessKind::Close(AccessMode::Read)), "/p/a.wasm"), None),
             (event(EventKind::Modify(ModifyKind::Any), "/p/notes.txt"), None),
+            (event(EventKind::Create(CreateKind::Any), "/p/..data_tmp"), Some(Change::Plugins)),
+            (
+                event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), "/p/..data"),
+                Some(Change::Plugins),
+            ),
             (event(EventKind::Modify(ModifyKind::Any), "/p/sub/a.wasm"), None),
             (event(EventKind::Remove(RemoveKind::Folder), "/p"), Some(Change::Plugins)),
             (event(EventKind::Modify(ModifyKind::Any), "/etc/c.toml"), Some(Change::Config)),

@@ -114,6 +114,30 @@ async fn a_plugin_refused_for_a_taken_name_loads_once_the_other_plugin_goes() {
     assert_eq!(h.tools().await.len(), 1 + SECRETS_TOOLS);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_kubernetes_style_volume_update_reloads_the_plugins_behind_it() {
+    use std::os::unix::fs::symlink;
+    // A ConfigMap volume: `clusters.wasm -> ..data/clusters.wasm`, `..data -> ..v1`.
+    let h = start(&[]).await;
+    let dir = &h.plugin_dir;
+    std::fs::create_dir(dir.join("..v1")).unwrap();
+    std::fs::write(dir.join("..v1/clusters.wasm"), bytes("clusters")).unwrap();
+    symlink("..v1", dir.join("..data")).unwrap();
+    symlink("..data/clusters.wasm", dir.join("clusters.wasm")).unwrap();
+    h.wait_list_changed(0, "the volume's first version").await;
+    assert_eq!(h.tools().await.len(), CLUSTERS_TOOLS);
+    // The update writes a new directory and swaps the `..data` link: no `.wasm` name changes.
+    std::fs::create_dir(dir.join("..v2")).unwrap();
+    std::fs::write(dir.join("..v2/clusters.wasm"), bytes("secrets")).unwrap();
+    symlink("..v2", dir.join("..data_tmp")).unwrap();
+    let seen = h.list_changed();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    h.wait_list_changed(seen, "swapping ..data").await;
+    assert_eq!(h.tools().await.len(), SECRETS_TOOLS, "the file behind clusters.wasm is now the secrets plugin");
+    h.ok("list_secret_scopes", json!({})).await;
+}
+
 #[tokio::test]
 async fn a_removed_file_unloads_its_plugin() {
     let h = start(&["clusters", "secrets"]).await;
