@@ -55,6 +55,8 @@
 //! (the host adds the URL and credential, checks the grants and retries throttling), progress,
 //! logs, sleeps and compensations. Each call has a deadline and a memory limit set by the host.
 
+#![deny(missing_docs)]
+
 #[doc(hidden)]
 #[path = "bindings.rs"]
 pub mod __bindings;
@@ -62,12 +64,16 @@ use __bindings as bindings;
 pub mod base64;
 mod context;
 mod error;
+mod host;
 mod json;
 mod paging;
 mod plugin;
 mod time;
 mod tool;
 mod wait;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testkit;
 
 pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
 pub use databricks_mcp_sdk_macros::{schema, tool};
