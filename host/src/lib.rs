@@ -16,7 +16,8 @@
 //!   set when it changes);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
 //!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
-//!   README), [`cli`] (the commands besides `serve`).
+//!   README), [`cli`] (the commands besides `serve`), [`scaffold`] (`plugins new`: a new tool
+//!   pack from templates).
 
 pub mod bindings;
 pub mod call;
@@ -31,5 +32,6 @@ pub mod plugin;
 pub mod policy;
 pub mod registry;
 pub mod reload;
+pub mod scaffold;
 pub mod server;
 pub mod workspace;
