@@ -656,9 +656,8 @@ fn new_pack(args: &NewArgs) -> Outcome {
     let sdk = match (&args.sdk_path, &args.sdk_version) {
         (Some(path), _) => {
             // The crate lives elsewhere: a relative path would mean something else from there.
-            let path = path
-                .canonicalize()
-                .map_err(|e| Failure::Usage(anyhow!("--sdk-path {}: {e}", path.display())))?;
+            let path =
+                path.canonicalize().map_err(|e| Failure::Usage(anyhow!("--sdk-path {}: {e}", path.display())))?;
             if !path.join("Cargo.toml").is_file() {
                 return Err(Failure::Usage(anyhow!("--sdk-path {}: no Cargo.toml there", path.display())));
             }

@@ -31,7 +31,7 @@ async fn example_pack_serves_next_to_the_first_party_plugins() {
     let tools = h.tools().await;
     let check = tools.iter().find(|t| t.name == "check_job_names").unwrap();
     assert_eq!(check.annotations.as_ref().and_then(|a| a.read_only_hint), Some(true));
-    assert_eq!(check.input_schema["properties"]["limit"]["type"], "integer");
+    assert_eq!(check.input_schema["properties"]["limit"]["type"], json!(["integer", "null"]), "integers stay integers");
     assert!(check.output_schema.is_some(), "typed output has a schema");
 
     // Pagination: two pages of the seeded jobs; the operator's `teams` setting applies.
@@ -39,7 +39,11 @@ async fn example_pack_serves_next_to_the_first_party_plugins() {
     assert_eq!(first["jobs"].as_array().unwrap().len(), 2, "{text}");
     let token = first["next_page_token"].as_str().expect("a second page").to_string();
     let (text, second) = h.ok("check_job_names", json!({"limit": 2, "page_token": token})).await;
-    assert_eq!(second["jobs"], json!([{"job_id": 103, "name": "failing-report", "problem": "team `failing` is not one of: daily, etl"}]), "{text}");
+    assert_eq!(
+        second["jobs"],
+        json!([{"job_id": 103, "name": "failing-report", "problem": "team `failing` is not one of: daily, etl"}]),
+        "{text}"
+    );
     assert!(second.get("next_page_token").is_none(), "{second}");
     assert!(text.starts_with("1 job(s) checked, 1 break the naming rules."), "{text}");
 
@@ -73,7 +77,10 @@ async fn cancelling_an_example_pack_call_cancels_its_run() {
         .with_arguments(json!({"job_id": 102}).as_object().unwrap().clone());
     let handle = h
         .client
-        .send_cancellable_request(ClientRequest::CallToolRequest(Request::new(params)), PeerRequestOptions::no_options())
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
         .await
         .unwrap();
     within(Duration::from_secs(20), "the run to be polled", async {
@@ -105,7 +112,9 @@ async fn plugins_inspect_shows_what_a_pack_asks_for() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let manifest: Value = serde_json::from_slice(&run.stdout).unwrap();
     let text = manifest.to_string();
-    for expected in ["job-conventions", "0.1.0", "databricks-mcp-sdk 0.1.0", "/api/2.2/jobs/runs/cancel", "run_conforming_job"] {
+    for expected in
+        ["job-conventions", "0.1.0", "databricks-mcp-sdk 0.1.0", "/api/2.2/jobs/runs/cancel", "run_conforming_job"]
+    {
         assert!(text.contains(expected), "{expected} in {manifest:#}");
     }
 }
@@ -146,7 +155,11 @@ async fn plugins_new_makes_a_pack_that_tests_builds_and_loads_unchanged() {
     cargo(&pack, &["build", "--release", "--target", "wasm32-wasip2"]).await;
     let wasm = test_plugins::packs_target_dir().join("wasm32-wasip2/release/acme_jobs.wasm");
 
-    let verified = host(&["plugins", "verify", wasm.to_str().unwrap(), "--plugin-dir", outside.path().to_str().unwrap()], outside.path()).await;
+    let verified = host(
+        &["plugins", "verify", wasm.to_str().unwrap(), "--plugin-dir", outside.path().to_str().unwrap()],
+        outside.path(),
+    )
+    .await;
     assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stdout));
 
     let h = Setup::new(&["clusters"]).file("acme_jobs.wasm", &std::fs::read(&wasm).unwrap()).start().await;
@@ -183,7 +196,13 @@ async fn cargo(dir: &Path, args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.args(args).current_dir(dir).env("CARGO_TARGET_DIR", test_plugins::packs_target_dir());
     // Flags meant for this test build must not leak into the pack's.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         command.env_remove(var);
     }
     let output = within(Duration::from_secs(600), &format!("cargo {args:?} in {}", dir.display()), command.output())

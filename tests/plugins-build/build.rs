@@ -47,7 +47,10 @@ fn main() {
     command.args(["build", "--release", "--target", "wasm32-wasip2"]).env("CARGO_TARGET_DIR", &packs_target);
     run(command, "the example tool pack (tests/example-pack)");
     println!("cargo:rustc-env=TEST_PACKS_TARGET_DIR={}", packs_target.display());
-    println!("cargo:rustc-env=TEST_EXAMPLE_PACK={}", packs_target.join("wasm32-wasip2/release/job_conventions.wasm").display());
+    println!(
+        "cargo:rustc-env=TEST_EXAMPLE_PACK={}",
+        packs_target.join("wasm32-wasip2/release/job_conventions.wasm").display()
+    );
 }
 
 /// A cargo command in `dir`, without the flags meant for the host build.
