@@ -681,10 +681,11 @@ fn new_pack(args: &NewArgs) -> Outcome {
     }
     println!("Its first tool is `{}`. Next:", created.tool);
     println!("  cd {}", created.dir.display());
-    println!("  cargo test                                     # the tools, with the SDK's test kit");
-    println!("  cargo build --release --target wasm32-wasip2   # the component");
+    println!("  cargo test                                    # test the tools (the SDK's test kit)");
+    println!("  cargo build --release --target wasm32-wasip2  # build the component");
     println!("  databricks-mcp plugins inspect {}", created.wasm);
-    println!("  cp {} <plugin directory>/                      # a running server loads it", created.wasm);
+    println!("  cp {} PLUGIN_DIR/", created.wasm);
+    println!("A running `databricks-mcp serve` loads it from its plugin directory at once.");
     Ok(())
 }
 

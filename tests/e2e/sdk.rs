@@ -120,7 +120,8 @@ async fn plugins_inspect_shows_what_a_pack_asks_for() {
 }
 
 /// The scaffold, followed the way the guide tells a newcomer to: create, test, build, check
-/// with `plugins verify`, and serve over MCP against the emulator.
+/// with `plugins verify`, and copy into the plugin directory of a running server, which serves
+/// it over MCP against the emulator.
 #[tokio::test]
 async fn plugins_new_makes_a_pack_that_tests_builds_and_loads_unchanged() {
     let outside = tempfile::tempdir().unwrap();
@@ -162,7 +163,12 @@ async fn plugins_new_makes_a_pack_that_tests_builds_and_loads_unchanged() {
     .await;
     assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stdout));
 
-    let h = Setup::new(&["clusters"]).file("acme_jobs.wasm", &std::fs::read(&wasm).unwrap()).start().await;
+    // Hot load: a server already running serves the pack as soon as it is copied in.
+    let h = Setup::new(&["clusters"]).start().await;
+    assert!(!h.tool_names().await.contains(&"acme_jobs_list_clusters".to_string()));
+    let seen = h.list_changed();
+    std::fs::copy(&wasm, h.plugin_dir.join("acme_jobs.wasm")).unwrap();
+    h.wait_list_changed(seen, "copying the new pack into the plugin directory").await;
     let (text, page) = h.ok("acme_jobs_list_clusters", json!({"limit": 1})).await;
     assert_eq!(page["clusters"].as_array().unwrap().len(), 1, "{text}");
     assert!(page["next_page_token"].is_string(), "{page}");
