@@ -625,6 +625,38 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NoArgs;
+    use serde_json::json;
+
+    /// A tool without the `#[tool]` macro (it names the SDK by its crate name).
+    fn list_status(ctx: &Context, _: NoArgs) -> Result<String> {
+        Ok(ctx.send(Request::new(Method::Get, "/api/2.1/clusters/list"))?.status.to_string())
+    }
+
+    #[test]
+    fn requests_outside_the_grants_are_refused_and_unscripted_ones_named() {
+        let call = Workspace::new().grants(&["GET /api/2.1/clusters/get"]).call(list_status, json!({}));
+        let ToolError::PermissionDenied(message) = call.error() else { panic!("{:?}", call.result) };
+        assert!(message.contains("GET /api/2.1/clusters/list is outside the plugin's grants"), "{message}");
+        assert_eq!(call.requests.len(), 1, "a refused request is still recorded");
+
+        let call = Workspace::new().call(list_status, json!({}));
+        let ToolError::Internal(message) = call.error() else { panic!("{:?}", call.result) };
+        assert!(message.contains("no reply scripted for GET /api/2.1/clusters/list"), "{message}");
+    }
+
+    #[test]
+    fn replies_come_in_order_and_the_last_repeats() {
+        let workspace = Workspace::new().on(Method::Get, "/api/2.1/clusters/*", Reply::status(202, json!({}))).on(
+            Method::Get,
+            "/api/2.1/clusters/*",
+            json!({}),
+        );
+        let statuses: Vec<String> = (0..3).map(|_| workspace.call(list_status, json!({})).text().to_string()).collect();
+        assert_eq!(statuses, ["202", "200", "200"]);
+        let call = workspace.call(list_status, json!({"unexpected": 1}));
+        assert!(matches!(call.error(), ToolError::InvalidArguments(_)), "arguments are decoded as in the host");
+    }
 
     #[test]
     fn paths_match_like_grants() {
