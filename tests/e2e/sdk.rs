@@ -119,6 +119,25 @@ async fn plugins_inspect_shows_what_a_pack_asks_for() {
     }
 }
 
+/// The compatibility promise of the guide (sdk/README.md): a pack built for a contract this host
+/// does not run is refused, naming both versions, before any of its code runs.
+#[tokio::test]
+async fn a_pack_built_for_another_contract_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = test_plugins::wasm("fixture-future-contract");
+    let wasm = wasm.to_str().unwrap();
+    let plugin_dir = dir.path().to_str().unwrap();
+    for args in [vec!["plugins", "inspect", wasm], vec!["plugins", "verify", wasm, "--plugin-dir", plugin_dir]] {
+        let run = host(&args, dir.path()).await;
+        let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains("built for contract 0.9.0") && said.contains("this host runs contract 0.1.x"),
+            "{args:?}: {said}"
+        );
+    }
+}
+
 /// The scaffold, followed the way the guide tells a newcomer to: create, test, build, check
 /// with `plugins verify`, and copy into the plugin directory of a running server, which serves
 /// it over MCP against the emulator.
