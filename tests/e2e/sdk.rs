@@ -167,6 +167,18 @@ async fn plugins_new_makes_a_pack_that_tests_builds_and_loads_unchanged() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("kebab-case"));
     assert!(!outside.path().join("unused").exists());
 
+    // The justfile parses and says what it builds (`just test` runs this test, so `just` is here in
+    // CI; a bare `cargo test` without it skips only this check).
+    if let Ok(listed) = std::process::Command::new("just").arg("--list").current_dir(&pack).output() {
+        let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+        for recipe in ["test", "build", "inspect", "install"] {
+            assert!(listed.contains(&format!("    {recipe}")), "{recipe} in {listed}");
+        }
+        let dry = std::process::Command::new("just").args(["--dry-run", "build"]).current_dir(&pack).output().unwrap();
+        let dry = String::from_utf8_lossy(&dry.stderr).to_string();
+        assert!(dry.contains("cargo build --release --target wasm32-wasip2"), "{dry}");
+    }
+
     // The example pack's lock file: the same dependency versions, so what the test build compiled
     // for it is reused, and no registry is needed.
     std::fs::copy(repository().join("tests/example-pack/Cargo.lock"), pack.join("Cargo.lock")).unwrap();
