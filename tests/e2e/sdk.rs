@@ -58,11 +58,16 @@ async fn example_pack_serves_next_to_the_first_party_plugins() {
     let (text, outcome) = h.ok("run_conforming_job", json!({"job_id": 101})).await;
     assert_eq!((&outcome["finished"], &outcome["result_state"]), (&json!(true), &json!("SUCCESS")), "{text}");
     assert!(text.contains("of job 101 `daily-notebook` finished: SUCCESS"), "{text}");
-    let progress = h.progress.lock().unwrap().clone();
-    assert!(
-        progress.iter().any(|p| p.message.as_deref().is_some_and(|m| m.starts_with("done waiting for run"))),
-        "{progress:?}"
-    );
+    // Notifications are handled apart from responses: give the last one a moment to land.
+    within(Duration::from_secs(10), "the wait's progress notification", async {
+        let done = |p: &rmcp::model::ProgressNotificationParam| {
+            p.message.as_deref().is_some_and(|m| m.starts_with("done waiting for run"))
+        };
+        while !h.progress.lock().unwrap().iter().any(done) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     assert!(h.requests_to("POST", "/api/2.2/jobs/runs/cancel").is_empty(), "a finished run is not cancelled");
 }
 
