@@ -45,7 +45,9 @@
 //! # }
 //! ```
 //!
-//! Only built for native targets: a component never contains it.
+//! Only built for native targets: a component never contains it. This file holds the script
+//! and the scripted host a call runs against; `call.rs` what a call records; `manifest.rs` the
+//! host's load-time checks.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -56,10 +58,16 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::context::{Context, LogLevel, Method, Request, Response};
-use crate::error::{Result, ToolError};
+use crate::error::Result;
 use crate::host::{Host, SendFailure};
 use crate::plugin::Plugin;
 use crate::tool::{IntoToolOutput, private};
+
+mod call;
+mod manifest;
+
+pub use call::{Answer, Call, Progress, Registered, Sent};
+pub use manifest::manifest_problems;
 
 /// What the scripted workspace answers to one request.
 #[derive(Debug, Clone)]
@@ -213,14 +221,16 @@ impl Workspace {
     }
 
     /// How long calls may run (default 900 s, on the virtual clock). A sleep that would end past
-    /// it returns [`ToolError::Cancelled`], and armed compensations fire, as in the host.
+    /// it returns [`ToolError::Cancelled`](crate::ToolError::Cancelled), and armed compensations
+    /// fire, as in the host.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
     }
 
     /// Cancel calls this long after they start (on the virtual clock): the first sleep that
-    /// reaches that moment returns [`ToolError::Cancelled`], and armed compensations fire.
+    /// reaches that moment returns [`ToolError::Cancelled`](crate::ToolError::Cancelled), and
+    /// armed compensations fire.
     pub fn cancel_after(mut self, after: Duration) -> Self {
         self.cancel_after = Some(after);
         self
@@ -300,155 +310,6 @@ impl Workspace {
         route.next += 1;
         reply.answer.clone()
     }
-}
-
-/// The result of a tool call made with [`Workspace::call`], and everything the tool did.
-#[derive(Debug)]
-pub struct Call {
-    /// What the tool returned, as the host receives it.
-    pub result: Result<Answer>,
-    /// The workspace requests the tool sent, in order (refused ones included).
-    pub requests: Vec<Sent>,
-    /// The progress reports, in order.
-    pub progress: Vec<Progress>,
-    /// The log lines.
-    pub logs: Vec<(LogLevel, String)>,
-    /// The sleeps asked for, in order, including one cut short by cancellation or the deadline.
-    pub sleeps: Vec<Duration>,
-    /// The compensations registered with [`Context::on_cancel`].
-    pub compensations: Vec<Registered>,
-    /// The call was cancelled (see [`Workspace::cancel_after`]).
-    pub cancelled: bool,
-    /// The call reached its deadline (see [`Workspace::deadline`]).
-    pub timed_out: bool,
-    /// How long the call took on the virtual clock (the sum of its sleeps).
-    pub elapsed: Duration,
-}
-
-/// A successful tool result: the text for the model and the structured data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
-    /// What the model reads.
-    pub text: String,
-    /// The structured result (`structuredContent`), when the tool has an output type.
-    pub structured: Option<Value>,
-}
-
-impl Call {
-    /// The text of a successful call; panics with the tool's error otherwise.
-    #[track_caller]
-    pub fn text(&self) -> &str {
-        &self.answer().text
-    }
-
-    /// The structured result of a successful call; panics when the call failed or had none.
-    #[track_caller]
-    pub fn structured(&self) -> &Value {
-        match &self.answer().structured {
-            Some(value) => value,
-            None => panic!("the tool returned no structured result: {}", self.answer().text),
-        }
-    }
-
-    /// The structured result read as `T` (usually the tool's own output type).
-    #[track_caller]
-    pub fn data<T: DeserializeOwned>(&self) -> T {
-        match T::deserialize(self.structured()) {
-            Ok(data) => data,
-            Err(e) => panic!("the structured result does not read as {}: {e}", std::any::type_name::<T>()),
-        }
-    }
-
-    /// The error of a failed call; panics with the text when the call succeeded.
-    #[track_caller]
-    pub fn error(&self) -> &ToolError {
-        match &self.result {
-            Err(error) => error,
-            Ok(answer) => panic!("the tool succeeded, but an error was expected: {}", answer.text),
-        }
-    }
-
-    /// The requests sent with `method` to exactly `path`.
-    pub fn sent(&self, method: Method, path: &str) -> Vec<&Sent> {
-        self.requests.iter().filter(|r| r.method == method && r.path == path).collect()
-    }
-
-    /// The compensations the host would have sent: those still armed when the call was
-    /// cancelled or ran out of time.
-    pub fn fired(&self) -> Vec<&Sent> {
-        self.compensations.iter().filter(|c| c.fired).map(|c| &c.request).collect()
-    }
-
-    #[track_caller]
-    fn answer(&self) -> &Answer {
-        match &self.result {
-            Ok(answer) => answer,
-            Err(error) => panic!("the tool failed: {error}"),
-        }
-    }
-}
-
-/// A request a tool sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    /// The HTTP method.
-    pub method: Method,
-    /// The path, as the tool wrote it (percent-encoded).
-    pub path: String,
-    /// The query parameters, in order.
-    pub query: Vec<(String, String)>,
-    /// The extra headers.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Option<Vec<u8>>,
-}
-
-impl Sent {
-    /// The first value of query parameter `key`.
-    pub fn query_value(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON; `Value::Null` when there is none or it is not JSON.
-    pub fn json(&self) -> Value {
-        self.body.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null)
-    }
-}
-
-impl From<&Request> for Sent {
-    fn from(r: &Request) -> Self {
-        Self {
-            method: r.method,
-            path: r.path.clone(),
-            query: r.query.clone(),
-            headers: r.headers.clone(),
-            body: r.body.clone(),
-        }
-    }
-}
-
-/// A progress report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// How far, growing with each report.
-    pub progress: f64,
-    /// Out of how much, when known.
-    pub total: Option<f64>,
-    /// What is going on.
-    pub message: Option<String>,
-    /// When, on the call's virtual clock.
-    pub at: Duration,
-}
-
-/// A compensation the tool registered with [`Context::on_cancel`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registered {
-    /// The request the host would send.
-    pub request: Sent,
-    /// The tool disarmed or dropped it before the call was cancelled or ran out of time.
-    pub cleared: bool,
-    /// The host would have sent it: the call was cancelled or ran out of time while it was armed.
-    pub fired: bool,
 }
 
 #[derive(Default)]
@@ -543,61 +404,6 @@ impl Host for ScriptedHost {
     }
 }
 
-/// Problems the host would refuse plugin `P` for at load, found without a host: invalid plugin
-/// or tool names, duplicate tools, tools without a description, schemas that are not objects,
-/// malformed grants. Empty when the manifest is fine; assert on it in a test.
-pub fn manifest_problems<P: Plugin>() -> Vec<String> {
-    let mut problems = Vec::new();
-    let name_ok = !P::NAME.is_empty()
-        && P::NAME.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !P::NAME.starts_with('-')
-        && !P::NAME.ends_with('-');
-    if !name_ok {
-        problems.push(format!("plugin name `{}`: use lower-case letters, digits and single '-'", P::NAME));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for tool in P::TOOLS {
-        let valid = (1..=64).contains(&tool.name.len())
-            && tool.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid {
-            problems.push(format!("tool name `{}`: use 1-64 characters of a-z, A-Z, 0-9, '_' and '-'", tool.name));
-        }
-        if !seen.insert(tool.name) {
-            problems.push(format!("tool `{}` is declared twice", tool.name));
-        }
-        if tool.description.trim().is_empty() {
-            problems.push(format!("tool `{}` has no description", tool.name));
-        }
-        let schemas = [("input", Some((tool.input_schema)())), ("output", (tool.output_schema)())];
-        for (which, schema) in schemas {
-            if let Some(schema) = schema
-                && schema.get("type").and_then(Value::as_str) != Some("object")
-            {
-                problems.push(format!("tool `{}`: the {which} schema must be of `\"type\": \"object\"`", tool.name));
-            }
-        }
-    }
-    for grant in P::GRANTS {
-        let (method, path) = grant.split_once(' ').unwrap_or(("", grant));
-        let method_ok = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.trim());
-        let segments: Vec<&str> = path.trim().strip_prefix('/').map(|p| p.split('/').collect()).unwrap_or_default();
-        let path_ok = !segments.is_empty()
-            && !segments[0].contains('*')
-            && segments.iter().enumerate().all(|(i, s)| match *s {
-                "" | "." | ".." => false,
-                "*" => true,
-                "**" => i + 1 == segments.len(),
-                s => !s.contains(['*', '?', '#', '%']),
-            });
-        if !method_ok || !path_ok {
-            problems.push(format!(
-                "grant `{grant}`: write `METHOD /literal/path`, with `*` for one segment or a final `**`"
-            ));
-        }
-    }
-    problems
-}
-
 /// Whether `path` matches `pattern`: `*` is one segment, a final `**` one or more (the grant
 /// syntax); anything else must be equal.
 fn path_matches(pattern: &str, path: &str) -> bool {
@@ -626,6 +432,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::NoArgs;
+    use crate::ToolError;
     use serde_json::json;
 
     /// A tool without the `#[tool]` macro (it names the SDK by its crate name).
