@@ -215,7 +215,7 @@ impl Context {
     /// Send a request to the workspace API and return its answer, whatever the status.
     /// The host retries 429, 503 and connection failures itself.
     pub fn send(&self, request: Request) -> Result<Response> {
-        self.host.send(&request).map_err(|failure| match failure {
+        self.host.send(request).map_err(|failure| match failure {
             SendFailure::Refused(m) => ToolError::PermissionDenied(format!("refused by the host: {m}")),
             SendFailure::LimitExceeded(m) => ToolError::Internal(format!("host limit reached: {m}")),
             SendFailure::Unavailable(m) => ToolError::Internal(format!("workspace unavailable: {m}")),
@@ -268,7 +268,7 @@ impl Context {
     /// The host checks `request` against the plugin's grants now.
     pub fn on_cancel(&self, request: Request) -> Result<Compensation> {
         self.host
-            .register_compensation(&request)
+            .register_compensation(request)
             .map(|handle| Compensation { handle: Some(handle), host: self.host.clone() })
             .map_err(|m| ToolError::PermissionDenied(format!("compensation refused by the host: {m}")))
     }

@@ -21,12 +21,13 @@ pub(crate) enum SendFailure {
 
 /// What a running call can ask of whoever runs it.
 pub(crate) trait Host: Send + Sync {
-    fn send(&self, request: &Request) -> Result<Response, SendFailure>;
+    /// By value: a body may be megabytes, and the component hands it on without a copy.
+    fn send(&self, request: Request) -> Result<Response, SendFailure>;
     fn log(&self, level: LogLevel, message: &str);
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>);
     /// False when the call was cancelled or reached its deadline meanwhile.
     fn sleep(&self, duration: Duration) -> bool;
-    fn register_compensation(&self, request: &Request) -> Result<u32, String>;
+    fn register_compensation(&self, request: Request) -> Result<u32, String>;
     fn clear_compensation(&self, handle: u32);
     fn setting(&self, key: &str) -> Option<String>;
     /// Time since the call started, on the clock `sleep` advances.
@@ -45,7 +46,7 @@ impl WitHost {
 }
 
 impl Host for WitHost {
-    fn send(&self, request: &Request) -> Result<Response, SendFailure> {
+    fn send(&self, request: Request) -> Result<Response, SendFailure> {
         match workspace::send(&to_wit(request)) {
             Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
             Err(workspace::SendError::Refused(m)) => Err(SendFailure::Refused(m)),
@@ -74,7 +75,7 @@ impl Host for WitHost {
         host::sleep(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
     }
 
-    fn register_compensation(&self, request: &Request) -> Result<u32, String> {
+    fn register_compensation(&self, request: Request) -> Result<u32, String> {
         host::register_compensation(&to_wit(request))
     }
 
@@ -91,7 +92,7 @@ impl Host for WitHost {
     }
 }
 
-fn to_wit(request: &Request) -> workspace::Request {
+fn to_wit(request: Request) -> workspace::Request {
     workspace::Request {
         method: match request.method {
             Method::Get => workspace::Method::Get,
@@ -101,9 +102,9 @@ fn to_wit(request: &Request) -> workspace::Request {
             Method::Patch => workspace::Method::Patch,
             Method::Delete => workspace::Method::Delete,
         },
-        path: request.path.clone(),
-        query: request.query.clone(),
-        headers: request.headers.clone(),
-        body: request.body.clone(),
+        path: request.path,
+        query: request.query,
+        headers: request.headers,
+        body: request.body,
     }
 }

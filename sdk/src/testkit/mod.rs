@@ -337,10 +337,10 @@ impl ScriptedHost {
 }
 
 impl Host for ScriptedHost {
-    fn send(&self, request: &Request) -> std::result::Result<Response, SendFailure> {
-        lock(&self.call).requests.push(request.into());
-        self.workspace.check_grants(request).map_err(SendFailure::Refused)?;
-        self.workspace.answer(request)
+    fn send(&self, request: Request) -> std::result::Result<Response, SendFailure> {
+        lock(&self.call).requests.push((&request).into());
+        self.workspace.check_grants(&request).map_err(SendFailure::Refused)?;
+        self.workspace.answer(&request)
     }
 
     fn log(&self, level: LogLevel, message: &str) {
@@ -377,10 +377,10 @@ impl Host for ScriptedHost {
         }
     }
 
-    fn register_compensation(&self, request: &Request) -> std::result::Result<u32, String> {
-        self.workspace.check_grants(request)?;
+    fn register_compensation(&self, request: Request) -> std::result::Result<u32, String> {
+        self.workspace.check_grants(&request)?;
         let mut call = lock(&self.call);
-        call.compensations.push(Registered { request: request.into(), cleared: false, fired: false });
+        call.compensations.push(Registered { request: (&request).into(), cleared: false, fired: false });
         u32::try_from(call.compensations.len()).map_err(|_| "too many compensations".to_string())
     }
 
