@@ -9,6 +9,8 @@ fixture_crates := `sed -n 's/^name = "\(.*\)"/\1/p' tests/fixtures/*/Cargo.toml 
 # Guest crates only build for wasm32-wasip2: host-side cargo commands leave them out.
 exclude_guests := prepend("--exclude ", plugin_crates + " " + fixture_crates)
 demo_port := env_var_or_default("DEMO_PORT", "8765")
+# The out-of-tree example tool pack: its own workspace, built and tested as a third party would.
+example_pack := "tests/example-pack"
 
 # List the recipes.
 default:
@@ -29,9 +31,10 @@ plugins: setup
 build: plugins
     cargo build --release -p databricks-mcp -p databricks-emulator
 
-# Run every test: unit tests, the emulator's, and end to end over MCP (builds plugins and fixtures).
+# Run every test: unit, emulator, end to end over MCP, and the example pack's own (its author's `cargo test`).
 test: setup
     cargo test --release --workspace {{ exclude_guests }}
+    cargo test --manifest-path {{ example_pack }}/Cargo.toml --target-dir target/packs
 
 # Start the demo workspace (emulator) and show the host serving it; Ctrl-C stops it.
 demo: build
@@ -83,12 +86,16 @@ sdk-check:
 bench: plugins
     cargo bench -p databricks-mcp --bench overhead
 
-# Lints: rustfmt and clippy with warnings as errors, host and guest crates.
+# Lints: rustfmt, clippy and the SDK's docs with warnings as errors: host, guests, example pack.
 lint: setup
     cargo fmt --all -- --check
+    cargo fmt --manifest-path {{ example_pack }}/Cargo.toml -- --check
     cargo clippy --release --workspace {{ exclude_guests }} --all-targets -- -D warnings
     cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -- -D warnings
+    cargo clippy --manifest-path {{ example_pack }}/Cargo.toml --target-dir target/packs --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p databricks-mcp-sdk -p databricks-mcp-sdk-macros
 
 # Format the code.
 fmt:
     cargo fmt --all
+    cargo fmt --manifest-path {{ example_pack }}/Cargo.toml

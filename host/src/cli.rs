@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), and the commands an operator uses without an MCP
-//! client: `tools`, `call`, `plugins list|inspect|verify`. Each command is a function from its
+//! client: `tools`, `call`, `plugins list|inspect|verify|new`. Each command is a function from its
 //! arguments to an [`Outcome`]; `main` turns that into an exit code (see [`EXIT_CODES`]).
 //!
 //! Every command that loads plugins loads them exactly as `serve` does, through the registry
@@ -25,6 +25,7 @@ use crate::manifest::Manifest;
 use crate::plugin::{CallRequest, LoadError, Plugin};
 use crate::policy::{Admission, Refusal};
 use crate::registry::{self, Snapshot};
+use crate::scaffold::{self, ScaffoldError, SdkSource};
 use crate::server::{self, ServeOptions};
 use crate::workspace::WorkspaceClient;
 
@@ -154,6 +155,32 @@ enum PluginsCommand {
     /// would load, be allowed and collide with nothing, 1 if not.
     #[command(after_help = format!("Example:\n  databricks-mcp --config prod.toml plugins verify target/plugins/clusters.wasm\n\n{EXIT_CODES}"))]
     Verify(FileArgs),
+    /// Create a new tool pack: a Rust crate with a first tool, its test, a README and a justfile.
+    ///
+    /// The crate depends on databricks-mcp-sdk (by --sdk-path or --sdk-version; by default the
+    /// SDK of the checkout this binary was built from, if it is still there). It builds with
+    /// `cargo build --release --target wasm32-wasip2` and loads as it is. Exits 2 for an invalid
+    /// name or a directory that exists and is not empty.
+    #[command(
+        after_help = format!("Example:\n  databricks-mcp plugins new acme-jobs --dir ~/src/acme-jobs --sdk-path ~/src/databricks-mcp/sdk\n\n{EXIT_CODES}")
+    )]
+    New(NewArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct NewArgs {
+    /// The pack's name, kebab-case (`acme-jobs`): the plugin name, the crate name, and the
+    /// prefix of its first tool.
+    name: String,
+    /// Where to write the crate [default: ./NAME]. Must not exist, or be empty.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Depend on the SDK at this path (a checkout's `sdk/` directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "sdk_version")]
+    sdk_path: Option<PathBuf>,
+    /// Depend on this released version of the SDK (e.g. `0.1`).
+    #[arg(long, value_name = "VERSION")]
+    sdk_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -230,6 +257,7 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Plugins(PluginsCommand::List(args))) => plugins_list(&common, args.json).await,
         Some(Command::Plugins(PluginsCommand::Inspect(args))) => inspect(&args).await,
         Some(Command::Plugins(PluginsCommand::Verify(args))) => verify(&common, &args).await,
+        Some(Command::Plugins(PluginsCommand::New(args))) => new_pack(&args),
     }
 }
 
@@ -625,6 +653,43 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Logs go to stderr, never stdout; `DATABRICKS_MCP_LOG` (or `RUST_LOG`) sets the filter. The
 /// one-shot commands log only warnings by default: their answer is on stdout.
+fn new_pack(args: &NewArgs) -> Outcome {
+    let sdk = match (&args.sdk_path, &args.sdk_version) {
+        (Some(path), _) => {
+            // The crate lives elsewhere: a relative path would mean something else from there.
+            let path =
+                path.canonicalize().map_err(|e| Failure::Usage(anyhow!("--sdk-path {}: {e}", path.display())))?;
+            if !path.join("Cargo.toml").is_file() {
+                return Err(Failure::Usage(anyhow!("--sdk-path {}: no Cargo.toml there", path.display())));
+            }
+            SdkSource::Path(path)
+        }
+        (None, Some(version)) => SdkSource::Version(version.clone()),
+        (None, None) => SdkSource::default_for_this_host(),
+    };
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(&args.name));
+    let created = scaffold::create(&args.name, &dir, &sdk).map_err(|e| match e {
+        ScaffoldError::Io { .. } => Failure::failed(e),
+        _ => Failure::Usage(e.into()),
+    })?;
+    let sdk = match &sdk {
+        SdkSource::Path(path) => format!("the SDK at {}", path.display()),
+        SdkSource::Version(version) => format!("databricks-mcp-sdk {version}"),
+    };
+    println!("Created tool pack `{}` in {} (with {sdk}):", args.name, created.dir.display());
+    for file in &created.files {
+        println!("  {file}");
+    }
+    println!("Its first tool is `{}`. Next:", created.tool);
+    println!("  cd {}", created.dir.display());
+    println!("  cargo test                                    # test the tools (the SDK's test kit)");
+    println!("  cargo build --release --target wasm32-wasip2  # build the component");
+    println!("  databricks-mcp plugins inspect {}", created.wasm);
+    println!("  cp {} PLUGIN_DIR/", created.wasm);
+    println!("A running `databricks-mcp serve` loads it from its plugin directory at once.");
+    Ok(())
+}
+
 fn init_logging(serving: bool) {
     let default = if serving { "info,rmcp=warn,wasmtime=warn,cranelift=warn" } else { "warn" };
     let filter = std::env::var("DATABRICKS_MCP_LOG")

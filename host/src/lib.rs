@@ -17,7 +17,8 @@
 //!   set when it changes);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
 //!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
-//!   README), [`cli`] (the commands besides `serve`).
+//!   README), [`cli`] (the commands besides `serve`), [`scaffold`] (`plugins new`: a new tool
+//!   pack from templates).
 
 pub mod artifacts;
 pub mod bindings;
@@ -33,5 +34,6 @@ pub mod plugin;
 pub mod policy;
 pub mod registry;
 pub mod reload;
+pub mod scaffold;
 pub mod server;
 pub mod workspace;

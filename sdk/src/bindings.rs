@@ -6,7 +6,9 @@
 
 wit_bindgen::generate!({
     world: "tool-pack",
-    path: "../wit",
+    // `sdk/wit` links to the repository's `wit/`, so the contract ships inside the packaged crate
+    // (`cargo package` copies the link's target) and a pack can depend on the SDK by version.
+    path: "wit",
     // The `plugin!` macro expands in the plugin's crate and exports through this macro.
     pub_export_macro: true,
     export_macro_name: "__export_tool_pack",

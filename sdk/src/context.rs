@@ -1,16 +1,18 @@
 //! What a tool can do while it runs: call the workspace API, report progress, log, sleep, and
 //! register compensations. Everything goes through the host; a plugin has no other way out.
 
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::bindings::databricks_mcp::plugin::{host, workspace};
 use crate::error::{ApiError, Result, ToolError};
+use crate::host::{Host, SendFailure};
 
 /// HTTP methods of the workspace API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// GET
     Get,
@@ -41,6 +43,20 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
 }
 
+impl Method {
+    /// The method as HTTP writes it: `GET`, `POST`...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
 impl Request {
     /// A request with no query, headers or body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
@@ -66,23 +82,6 @@ impl Request {
         self.body = Some(serde_json::to_vec(body)?);
         self.headers.push(("content-type".into(), "application/json".into()));
         Ok(self)
-    }
-
-    fn into_wit(self) -> workspace::Request {
-        workspace::Request {
-            method: match self.method {
-                Method::Get => workspace::Method::Get,
-                Method::Head => workspace::Method::Head,
-                Method::Post => workspace::Method::Post,
-                Method::Put => workspace::Method::Put,
-                Method::Patch => workspace::Method::Patch,
-                Method::Delete => workspace::Method::Delete,
-            },
-            path: self.path,
-            query: self.query,
-            headers: self.headers,
-            body: self.body,
-        }
     }
 }
 
@@ -168,16 +167,28 @@ pub enum LogLevel {
 }
 
 /// The running call: passed to every tool function.
-#[derive(Debug)]
 pub struct Context {
     request_id: String,
     progress_requested: bool,
-    deadline: Instant,
+    deadline: Duration,
+    host: Arc<dyn Host>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("request_id", &self.request_id)
+            .field("progress_requested", &self.progress_requested)
+            .field("remaining", &self.remaining())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Context {
-    pub(crate) fn new(request_id: String, progress_requested: bool, deadline_ms: u64) -> Self {
-        Self { request_id, progress_requested, deadline: Instant::now() + Duration::from_millis(deadline_ms) }
+    /// A call that may run `deadline` from now, served by `host`.
+    pub(crate) fn new(request_id: String, progress_requested: bool, deadline: Duration, host: Arc<dyn Host>) -> Self {
+        let deadline = deadline + host.elapsed();
+        Self { request_id, progress_requested, deadline, host }
     }
 
     /// The MCP request id, for correlating logs.
@@ -192,23 +203,24 @@ impl Context {
 
     /// Time left before the host stops this call.
     pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+        self.deadline.saturating_sub(self.host.elapsed())
+    }
+
+    /// Time since the call started, on the clock [`Context::sleep`] advances (under
+    /// [`testkit`](crate::testkit) sleeps take no real time, and this clock counts them).
+    pub fn elapsed(&self) -> Duration {
+        self.host.elapsed()
     }
 
     /// Send a request to the workspace API and return its answer, whatever the status.
     /// The host retries 429, 503 and connection failures itself.
     pub fn send(&self, request: Request) -> Result<Response> {
-        match workspace::send(&request.into_wit()) {
-            Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
-            Err(workspace::SendError::Refused(m)) => {
-                Err(ToolError::PermissionDenied(format!("refused by the host: {m}")))
-            }
-            Err(workspace::SendError::LimitExceeded(m)) => Err(ToolError::Internal(format!("host limit reached: {m}"))),
-            Err(workspace::SendError::Unavailable(m)) => {
-                Err(ToolError::Internal(format!("workspace unavailable: {m}")))
-            }
-            Err(workspace::SendError::Timeout(m)) => Err(ToolError::Timeout(m)),
-        }
+        self.host.send(request).map_err(|failure| match failure {
+            SendFailure::Refused(m) => ToolError::PermissionDenied(format!("refused by the host: {m}")),
+            SendFailure::LimitExceeded(m) => ToolError::Internal(format!("host limit reached: {m}")),
+            SendFailure::Unavailable(m) => ToolError::Internal(format!("workspace unavailable: {m}")),
+            SendFailure::Timeout(m) => ToolError::Timeout(m),
+        })
     }
 
     /// `GET path?query` and decode the JSON answer.
@@ -231,63 +243,66 @@ impl Context {
     /// Report progress to the client (only sent if it asked for progress).
     pub fn progress(&self, progress: f64, total: Option<f64>, message: impl Into<String>) {
         let message = message.into();
-        host::progress(progress, total, (!message.is_empty()).then_some(message.as_str()));
+        self.host.progress(progress, total, (!message.is_empty()).then_some(message.as_str()));
     }
 
     /// Write to the host's log, tagged with this plugin and call.
     pub fn log(&self, level: LogLevel, message: impl AsRef<str>) {
-        let level = match level {
-            LogLevel::Trace => host::LogLevel::Trace,
-            LogLevel::Debug => host::LogLevel::Debug,
-            LogLevel::Info => host::LogLevel::Info,
-            LogLevel::Warn => host::LogLevel::Warn,
-            LogLevel::Error => host::LogLevel::Error,
-        };
-        host::log(level, message.as_ref());
+        self.host.log(level, message.as_ref());
     }
 
     /// Sleep for `duration`. Fails with [`ToolError::Cancelled`] when the call was cancelled or
     /// reached its deadline meanwhile; stop work and return the error.
     pub fn sleep(&self, duration: Duration) -> Result<()> {
-        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        if host::sleep(millis) { Ok(()) } else { Err(ToolError::Cancelled) }
+        if self.host.sleep(duration) { Ok(()) } else { Err(ToolError::Cancelled) }
     }
 
     /// A setting the operator configured for this plugin (`[plugins.NAME.settings]` in the
     /// host's configuration), e.g. a default warehouse; `None` when unset or empty.
     pub fn setting(&self, key: &str) -> Option<String> {
-        host::setting(key).filter(|v| !v.trim().is_empty())
+        self.host.setting(key).filter(|v| !v.trim().is_empty())
     }
 
     /// Ask the host to send `request` if this call is cancelled or times out before the returned
     /// guard is dropped or [`Compensation::disarm`]ed, e.g. to cancel a run this call started.
+    /// The host checks `request` against the plugin's grants now.
     pub fn on_cancel(&self, request: Request) -> Result<Compensation> {
-        host::register_compensation(&request.into_wit())
-            .map(|handle| Compensation { handle: Some(handle) })
+        self.host
+            .register_compensation(request)
+            .map(|handle| Compensation { handle: Some(handle), host: self.host.clone() })
             .map_err(|m| ToolError::PermissionDenied(format!("compensation refused by the host: {m}")))
     }
 }
 
 /// A registered compensation; see [`Context::on_cancel`]. It stays armed until dropped or
-/// disarmed, and fires only if the call ends by cancellation or timeout.
-#[derive(Debug)]
+/// disarmed, and fires only if the call ends by cancellation or timeout. Once the call is
+/// cancelled or out of time the host is committed: dropping the guard then changes nothing.
 pub struct Compensation {
     handle: Option<u32>,
+    host: Arc<dyn Host>,
+}
+
+impl fmt::Debug for Compensation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compensation").field("handle", &self.handle).finish_non_exhaustive()
+    }
 }
 
 impl Compensation {
     /// Forget the compensation now (the operation it would undo has finished).
     pub fn disarm(mut self) {
+        self.clear();
+    }
+
+    fn clear(&mut self) {
         if let Some(handle) = self.handle.take() {
-            host::clear_compensation(handle);
+            self.host.clear_compensation(handle);
         }
     }
 }
 
 impl Drop for Compensation {
     fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            host::clear_compensation(handle);
-        }
+        self.clear();
     }
 }

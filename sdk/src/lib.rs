@@ -5,7 +5,9 @@
 //! WIT bindings, JSON Schemas and the wire details of the contract stay inside it.
 //!
 //! # Writing a tool pack
-//! 1. Make a `cdylib` crate that depends on `databricks-mcp-sdk`.
+//! The guide for pack authors is `sdk/README.md` in the repository; in short:
+//! 1. Make a `cdylib` crate that depends on `databricks-mcp-sdk` (`databricks-mcp plugins new
+//!    NAME` writes one, with a first tool and its test).
 //! 2. Describe arguments and results as structs with doc comments and `#[schema]`; their JSON
 //!    Schemas are derived, and integers stay integers.
 //! 3. Write each tool as `fn(&Context, Args) -> Result<Output<T>>` with a doc comment (the
@@ -49,11 +51,24 @@
 //! - Texts: [`format_time`] and [`format_time_minutes`] for the API's epoch-millisecond times;
 //!   [`base64`] for the binary content the API carries in JSON.
 //!
+//! # Testing
+//! [`testkit`] runs tools natively under `cargo test`, against a scripted workspace that checks
+//! the pack's grants and records requests, progress, logs, sleeps (on a virtual clock) and
+//! compensations. It exists on native targets only.
+//!
+//! # Versions
+//! Every pack carries [`CONTRACT_VERSION`], the version of the WIT contract it was built
+//! against; the host refuses a pack built for a contract it does not run, naming both versions.
+//! The guide (`sdk/README.md`) has the compatibility table and the policy for breaking changes,
+//! and `sdk/CHANGELOG.md` the history.
+//!
 //! # How a call runs
 //! The host validates the arguments against the input schema, creates a fresh instance of the
 //! component, and calls the tool. [`Context`] is the tool's only way out: workspace requests
 //! (the host adds the URL and credential, checks the grants and retries throttling), progress,
 //! logs, sleeps and compensations. Each call has a deadline and a memory limit set by the host.
+
+#![deny(missing_docs)]
 
 #[doc(hidden)]
 #[path = "bindings.rs"]
@@ -62,12 +77,16 @@ use __bindings as bindings;
 pub mod base64;
 mod context;
 mod error;
+mod host;
 mod json;
 mod paging;
 mod plugin;
 mod time;
 mod tool;
 mod wait;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testkit;
 
 pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
 pub use databricks_mcp_sdk_macros::{schema, tool};

@@ -1,16 +1,21 @@
 //! The plugin as a whole: its manifest and the dispatch of `call-tool`, behind the `plugin!`
 //! macro.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::bindings::databricks_mcp::plugin::types;
 use crate::context::Context;
 use crate::error::ToolError;
+use crate::host::WitHost;
 use crate::tool::ToolDef;
 
 /// The version of the WIT contract this SDK builds plugins against. The host refuses plugins
 /// whose contract it cannot run.
 pub const CONTRACT_VERSION: &str = "0.1.0";
 
-/// A plugin, as declared with [`plugin!`](crate::plugin). Not implemented by hand.
+/// A plugin, as declared with [`plugin!`](crate::plugin) (which names it `ToolPack`). Not
+/// implemented by hand.
 pub trait Plugin {
     /// Plugin name, `[a-z0-9-]`.
     const NAME: &'static str;
@@ -53,7 +58,8 @@ impl<P: Plugin> crate::bindings::Guest for P {
             .iter()
             .find(|t| t.name == name)
             .ok_or_else(|| types::ToolError::InvalidArguments(format!("plugin {} has no tool {name}", P::NAME)))?;
-        let ctx = Context::new(context.request_id, context.progress_requested, context.deadline_ms);
+        let deadline = Duration::from_millis(context.deadline_ms);
+        let ctx = Context::new(context.request_id, context.progress_requested, deadline, Arc::new(WitHost::new()));
         match (tool.call)(&ctx, &arguments) {
             Ok(output) => Ok(types::ToolOutput { text: output.text, structured: output.structured }),
             Err(error) => Err(to_wit(error)),
@@ -97,6 +103,9 @@ fn to_wit(error: ToolError) -> types::ToolError {
 /// Declare the plugin: its name, description, workspace API grants and tools, and export it
 /// as the component's implementation of the contract. Use it once, at the crate root.
 ///
+/// It also declares `pub struct ToolPack`, the plugin as a type: tests use it to check the
+/// manifest and the grants ([`testkit::Workspace::for_plugin`](crate::testkit::Workspace::for_plugin)).
+///
 /// ```ignore
 /// databricks_mcp_sdk::plugin! {
 ///     name: "clusters",
@@ -113,10 +122,10 @@ macro_rules! plugin {
         grants: [$($grant:literal),* $(,)?],
         tools: [$($tool:ident),* $(,)?] $(,)?
     ) => {
-        #[doc(hidden)]
-        pub struct __DatabricksMcpPlugin;
+        /// This tool pack, as declared with `databricks_mcp_sdk::plugin!`.
+        pub struct ToolPack;
 
-        impl $crate::Plugin for __DatabricksMcpPlugin {
+        impl $crate::Plugin for ToolPack {
             const NAME: &'static str = $name;
             const VERSION: &'static str = env!("CARGO_PKG_VERSION");
             const DESCRIPTION: &'static str = $description;
@@ -124,6 +133,6 @@ macro_rules! plugin {
             const TOOLS: &'static [$crate::ToolDef] = &[$($tool::TOOL),*];
         }
 
-        $crate::__bindings::__export_tool_pack!(__DatabricksMcpPlugin with_types_in $crate::__bindings);
+        $crate::__bindings::__export_tool_pack!(ToolPack with_types_in $crate::__bindings);
     };
 }

@@ -8,7 +8,7 @@
 //!   started something that goes on without it (a job run, a statement, a library install):
 //!   the tool then answers with where things stand and how to keep polling, not with an error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::context::Context;
 use crate::error::{Result, ToolError};
@@ -101,6 +101,7 @@ impl Context {
     pub fn wait_for<T>(&self, wait: &Wait, poll: impl FnMut() -> Result<Poll<T>>) -> Result<Waited<T>> {
         poll_until(
             wait,
+            || self.elapsed(),
             || self.remaining(),
             |pause| self.sleep(pause),
             |progress, message| self.progress(progress, Some(wait.timeout.as_secs_f64()), message),
@@ -112,12 +113,14 @@ impl Context {
 /// The waiting loop, apart from the host so it can be tested natively.
 fn poll_until<T>(
     wait: &Wait,
+    clock: impl Fn() -> Duration,
     remaining: impl Fn() -> Duration,
     mut sleep: impl FnMut(Duration) -> Result<()>,
     mut progress: impl FnMut(f64, String),
     mut poll: impl FnMut() -> Result<Poll<T>>,
 ) -> Result<Waited<T>> {
-    let start = Instant::now();
+    // The call's clock, not the wall clock: under the test kit sleeps take no real time.
+    let start = clock();
     let total_secs = wait.timeout.as_secs_f64();
     for attempt in 1u32.. {
         let status = match poll()? {
@@ -127,7 +130,7 @@ fn poll_until<T>(
             }
             Poll::Pending(status) => status,
         };
-        let elapsed = start.elapsed();
+        let elapsed = clock().saturating_sub(start);
         let pause = (wait.step * attempt).min(wait.max_interval);
         // Stop early rather than be killed mid-sleep by the host's deadline: a wait the tool
         // ends itself can say what it was waiting for.
@@ -161,11 +164,17 @@ mod tests {
         Duration::from_secs(3600)
     }
 
+    fn wall_clock() -> impl Fn() -> Duration {
+        let start = std::time::Instant::now();
+        move || start.elapsed()
+    }
+
     #[test]
     fn done_when_the_poll_is_ready_with_progress_between() {
         let (mut polls, mut messages) = (0, Vec::new());
         let waited = poll_until(
             &quick(60_000),
+            wall_clock(),
             plenty,
             |_| Ok(()),
             |_, m| messages.push(m),
@@ -187,6 +196,7 @@ mod tests {
         let mut polls = 0;
         let waited = poll_until(
             &quick(20),
+            wall_clock(),
             plenty,
             |pause| {
                 std::thread::sleep(pause);
@@ -213,6 +223,7 @@ mod tests {
     fn the_call_deadline_ends_the_wait_early() {
         let waited = poll_until(
             &quick(60_000),
+            wall_clock(),
             || Duration::from_millis(400),
             |_| Ok(()),
             |_, _| {},
@@ -226,6 +237,7 @@ mod tests {
     fn poll_errors_and_cancellation_still_fail() {
         let failed = poll_until(
             &quick(60_000),
+            wall_clock(),
             plenty,
             |_| Ok(()),
             |_, _| {},
@@ -234,6 +246,7 @@ mod tests {
         assert_eq!(failed, Err(ToolError::NotFound("gone".into())));
         let cancelled = poll_until(
             &quick(60_000),
+            wall_clock(),
             plenty,
             |_| Err(ToolError::Cancelled),
             |_, _| {},

@@ -17,6 +17,7 @@ mod readme;
 mod reload;
 mod repos;
 mod sandbox;
+mod sdk;
 mod secrets;
 mod sql;
 mod support;

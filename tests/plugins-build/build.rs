@@ -1,10 +1,13 @@
 //! Build every plugin crate (`plugins/*`) and fixture (`tests/fixtures/*`) for wasm32-wasip2, so
 //! `cargo test` always runs against components built from the current source; nothing built is
-//! committed.
+//! committed. Then build the example tool pack (`tests/example-pack`) the way a third party
+//! builds theirs: in its own directory and workspace, `cargo build --release --target
+//! wasm32-wasip2`.
 //!
-//! The nested cargo uses its own target directory (`target/wasm`): the outer build holds the lock
-//! on `target/release`, and guest crates want the `plugin` profile anyway. `just plugins` builds
-//! into the same directory, so nothing is compiled twice.
+//! The nested cargos use their own target directories (`target/wasm`, `target/packs`): the outer
+//! build holds the lock on `target/release`, and guest crates want their own profiles anyway.
+//! `just plugins` builds into `target/wasm`, so nothing is compiled twice; the scaffold test
+//! builds into `target/packs`, so the SDK's dependencies are compiled once for both packs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,16 +30,33 @@ fn main() {
     }
     packages.sort();
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&workspace)
-        .args(["build", "--profile", "plugin", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&wasm_target);
+    let mut command = cargo(&workspace);
+    command.args(["build", "--profile", "plugin", "--target", "wasm32-wasip2", "--target-dir"]).arg(&wasm_target);
     for package in &packages {
         command.args(["-p", package]);
     }
-    // Flags meant for the host build must not leak into the guest build.
+    run(command, "the wasm plugins");
+    println!("cargo:rustc-env=TEST_PLUGINS_DIR={}", wasm_target.join("wasm32-wasip2/plugin").display());
+
+    let pack = workspace.join("tests/example-pack");
+    let packs_target = target_root.join("packs");
+    for file in ["Cargo.toml", "Cargo.lock", "src"] {
+        println!("cargo:rerun-if-changed={}", pack.join(file).display());
+    }
+    let mut command = cargo(&pack);
+    command.args(["build", "--release", "--target", "wasm32-wasip2"]).env("CARGO_TARGET_DIR", &packs_target);
+    run(command, "the example tool pack (tests/example-pack)");
+    println!("cargo:rustc-env=TEST_PACKS_TARGET_DIR={}", packs_target.display());
+    println!(
+        "cargo:rustc-env=TEST_EXAMPLE_PACK={}",
+        packs_target.join("wasm32-wasip2/release/job_conventions.wasm").display()
+    );
+}
+
+/// A cargo command in `dir`, without the flags meant for the host build.
+fn cargo(dir: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(dir);
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
@@ -47,13 +67,16 @@ fn main() {
     ] {
         command.env_remove(var);
     }
-    let status = command.status().expect("running cargo for the wasm plugins");
+    command
+}
+
+fn run(mut command: Command, what: &str) {
+    let status = command.status().unwrap_or_else(|e| panic!("running cargo for {what}: {e}"));
     if !status.success() {
         panic!(
-            "building the wasm plugins failed ({status}). Is the target installed? `rustup target add wasm32-wasip2` (the justfile does it)."
+            "building {what} failed ({status}). Is the target installed? `rustup target add wasm32-wasip2` (the justfile does it)."
         );
     }
-    println!("cargo:rustc-env=TEST_PLUGINS_DIR={}", wasm_target.join("wasm32-wasip2/plugin").display());
 }
 
 /// Package names of the crates directly under `dir`.

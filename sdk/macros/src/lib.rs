@@ -1,6 +1,8 @@
 //! Procedural macros of `databricks-mcp-sdk`. Use them through that crate: `#[tool]` turns a
 //! function into a tool, `#[schema]` makes a type usable as tool arguments or results.
 
+#![deny(missing_docs)]
+
 use proc_macro::TokenStream;
 use proc_macro2::Span;
 use quote::quote;

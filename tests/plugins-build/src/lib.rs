@@ -11,3 +11,14 @@ pub fn dir() -> PathBuf {
 pub fn wasm(package: &str) -> PathBuf {
     dir().join(format!("{}.wasm", package.replace('-', "_")))
 }
+
+/// The example tool pack (`tests/example-pack`), built as a third party builds theirs.
+pub fn example_pack() -> PathBuf {
+    PathBuf::from(env!("TEST_EXAMPLE_PACK"))
+}
+
+/// The target directory third-party packs are built in by the tests (the example pack's, shared
+/// so the SDK's dependencies compile once).
+pub fn packs_target_dir() -> PathBuf {
+    PathBuf::from(env!("TEST_PACKS_TARGET_DIR"))
+}
