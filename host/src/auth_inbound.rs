@@ -229,7 +229,10 @@ mod tests {
         ] {
             let sent: Vec<(&'static str, &str)> = sent.iter().map(|(n, v)| (*n, v.as_str())).collect();
             let outcome = auth.authenticate(&headers(&sent));
-            assert!(outcome.as_ref().is_ok_and(Option::is_none) || outcome.is_err(), "no user credential in token mode");
+            assert!(
+                outcome.as_ref().is_ok_and(Option::is_none) || outcome.is_err(),
+                "no user credential in token mode"
+            );
             assert_eq!(outcome.map(|_| ()), expected, "{sent:?}");
         }
     }

@@ -109,9 +109,10 @@ impl HttpSetup {
         let app = router(state.clone(), mcp_service(&server, sessions.clone()));
         let stop_accepting = CancellationToken::new();
         let stop = stop_accepting.clone();
-        let mut serving = tokio::spawn(async move {
-            axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await
-        });
+        let mut serving =
+            tokio::spawn(
+                async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await },
+            );
         tracing::info!(auth = %state.auth.describe(), "listening on http://{local}/mcp");
 
         tokio::select! {
@@ -124,7 +125,10 @@ impl HttpSetup {
         state.draining.store(true, Ordering::SeqCst);
         stop_accepting.cancel();
         if !server.wait_idle(self.grace).await {
-            tracing::warn!(calls = server.calls_in_flight(), "calls still running after the grace period are cancelled");
+            tracing::warn!(
+                calls = server.calls_in_flight(),
+                "calls still running after the grace period are cancelled"
+            );
         }
         // Ends the sessions and their event streams, so the connections holding them close.
         sessions.cancel();
@@ -161,7 +165,10 @@ fn warn_about_ignored_credentials() {
 
 /// rmcp's streamable HTTP service for `server`. Host and Origin are checked by the [`Guard`]
 /// in front, for every route, so rmcp's own checks are off rather than configured twice.
-fn mcp_service(server: &McpServer, sessions: CancellationToken) -> StreamableHttpService<McpServer, LocalSessionManager> {
+fn mcp_service(
+    server: &McpServer,
+    sessions: CancellationToken,
+) -> StreamableHttpService<McpServer, LocalSessionManager> {
     let config = StreamableHttpServerConfig::default()
         .disable_allowed_hosts()
         .disable_allowed_origins()

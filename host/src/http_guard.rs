@@ -197,7 +197,9 @@ mod tests {
         ] {
             assert_eq!(check(&guard, host, origin).is_ok(), ok, "{host} {origin:?}");
         }
-        assert!(matches!(check(&guard, "127.0.0.1", Some("https://evil.example")), Err(Forbidden::Origin(o)) if o == "https://evil.example"));
+        assert!(
+            matches!(check(&guard, "127.0.0.1", Some("https://evil.example")), Err(Forbidden::Origin(o)) if o == "https://evil.example")
+        );
     }
 
     #[test]

@@ -202,9 +202,8 @@ impl WorkspaceClient {
                     .into(),
             )));
         };
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0)).map_err(|_| {
-            Attempt::Fatal(SendError::Unavailable("the token is not a valid header value".into()))
-        })?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0))
+            .map_err(|_| Attempt::Fatal(SendError::Unavailable("the token is not a valid header value".into())))?;
         auth.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, auth);
         let mut builder = self.http.request(method, url).headers(headers);
