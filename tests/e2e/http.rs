@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use databricks_emulator::{ALICE_TOKEN, DEMO_TOKEN, Emulator, EmulatorConfig};
 use reqwest::header::{HeaderName, HeaderValue};
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientRequest, Request};
-use rmcp::service::{PeerRequestOptions, RunningService};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientRequest, ProtocolVersion, Request, ServerNotification,
+    SubscriptionFilter,
+};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt as _, PeerRequestOptions, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt as _};
@@ -262,6 +265,36 @@ async fn http_clients_are_told_when_the_tool_list_changes() {
     }
     let tools = within(Duration::from_secs(20), "tools/list", client.list_all_tools()).await.unwrap();
     assert_eq!(tools.len(), 15 + 9);
+}
+
+#[tokio::test]
+async fn the_stateless_revision_lists_calls_and_listens_for_changes() {
+    let host = Setup::new(&["clusters"]).env("DATABRICKS_MCP_HTTP_AUTH", "per-user").start().await;
+    let config = StreamableHttpClientTransportConfig::with_uri(host.mcp_url()).auth_header(ALICE_TOKEN);
+    let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = within(
+        Duration::from_secs(30),
+        "server/discover over HTTP",
+        Recorder::default().serve_with_lifecycle(StreamableHttpClientTransport::from_config(config), lifecycle),
+    )
+    .await
+    .expect("a stateless MCP client");
+    assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2026_07_28);
+    let tools = within(Duration::from_secs(20), "tools/list", client.list_all_tools()).await.unwrap();
+    assert_eq!(tools.len(), 15);
+    let listing = ok(&client, "list_clusters", json!({})).await;
+    assert_eq!(cluster_ids(&listing).len(), 3, "alice's own view: {listing}");
+
+    let filter = SubscriptionFilter::builder().tools_list_changed().build();
+    let mut subscription = within(Duration::from_secs(20), "subscriptions/listen", client.peer().listen(filter))
+        .await
+        .expect("the server accepts a tools/list_changed subscription");
+    std::fs::copy(test_plugins::wasm("secrets"), host.plugin_dir.join("secrets.wasm")).unwrap();
+    let notification =
+        within(Duration::from_secs(30), "tools/list_changed through the subscription", subscription.next())
+            .await
+            .unwrap();
+    assert!(matches!(notification, Some(ServerNotification::ToolListChangedNotification(_))), "{notification:?}");
 }
 
 #[tokio::test]
