@@ -92,3 +92,11 @@ lint: setup
 # Format the code.
 fmt:
     cargo fmt --all
+
+# Assemble target/databricks-app/: the Linux binary, the plugins and app.yaml, the directory to
+# deploy as a Databricks App (see the README, "Running it for a team").
+databricks-app: build
+    rm -rf target/databricks-app && mkdir -p target/databricks-app
+    cp target/release/databricks-mcp deploy/databricks-app/app.yaml target/databricks-app/
+    cp -r target/plugins target/databricks-app/plugins
+    @ls -l target/databricks-app
