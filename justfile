@@ -87,7 +87,7 @@ bench: plugins
 lint: setup
     cargo fmt --all -- --check
     cargo clippy --release --workspace {{ exclude_guests }} --all-targets -- -D warnings
-    cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -- -D warnings
+    cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -p fixture-conformance -- -D warnings
 
 # Format the code.
 fmt:
@@ -100,3 +100,7 @@ databricks-app: build
     cp target/release/databricks-mcp deploy/databricks-app/app.yaml target/databricks-app/
     cp -r target/plugins target/databricks-app/plugins
     @ls -l target/databricks-app
+
+# Run the official MCP conformance suite against the HTTP server (npm; baseline in tests/conformance).
+conformance: build
+    bash tests/conformance/run.sh
