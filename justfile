@@ -79,9 +79,11 @@ sdk-check:
     cargo build --release -p databricks-emulator
     bash tests/emulator/sdk_check/run.sh target/release/databricks-emulator
 
-# Measure start-up, per-call overhead and memory against the emulator (release build).
+# Measure start-up, per-call overhead and memory against the emulator (release build), then
+# 64 clients at once over HTTP (HTTP_BENCH_SECONDS, default 20).
 bench: plugins
     cargo bench -p databricks-mcp --bench overhead
+    cargo bench -p databricks-mcp --bench http_load
 
 # Lints: rustfmt and clippy with warnings as errors, host and guest crates.
 lint: setup
