@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         }
         samples
     });
+    let cpu_before = cpu_seconds(pid).unwrap_or(0.0);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -96,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         errors += e;
     }
     let elapsed = started.elapsed();
+    let host_cpu = cpu_seconds(pid).unwrap_or(0.0) - cpu_before;
     let samples = memory.await?;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
@@ -106,6 +108,14 @@ async fn main() -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64()
     );
+    // The clients and the emulator share the machine with the host: its own CPU time per call
+    // says what the host costs, whatever the throughput on a busy machine.
+    println!(
+        "  host CPU: {:.1} s in all, {:.0} µs per call ({:.0} calls/s per core)",
+        host_cpu,
+        host_cpu * 1e6 / latencies.len().max(1) as f64,
+        latencies.len() as f64 / host_cpu.max(1e-9)
+    );
     println!(
         "  latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms (targets: 5,000 calls/s, p99 < 20 ms)",
         ms(pct(0.50)),
@@ -114,13 +124,17 @@ async fn main() -> anyhow::Result<()> {
         ms(*latencies.last().unwrap())
     );
     let mib = |kib: u64| kib as f64 / 1024.0;
-    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+    if !samples.is_empty() {
+        // A quarter of the way through onwards: after the warm-up, a leak shows as growth.
+        let at = |fraction: f64| mib(samples[((samples.len() - 1) as f64 * fraction) as usize]);
         println!(
-            "  host memory (RSS): {:.1} MiB at the start, {:.1} MiB at the end, {:.1} MiB at most ({} samples)",
-            mib(*first),
-            mib(*last),
+            "  host memory (RSS): {:.1} MiB at the start, then {:.1} / {:.1} / {:.1} MiB at 1/4, 1/2, 3/4, {:.1} MiB at the end; {:.1} MiB at most",
+            at(0.0),
+            at(0.25),
+            at(0.5),
+            at(0.75),
+            at(1.0),
             mib(samples.iter().copied().max().unwrap_or(0)),
-            samples.len()
         );
     }
     drop(sessions);
@@ -146,6 +160,16 @@ async fn wait_for_url(log: &std::path::Path) -> anyhow::Result<String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("the host did not start listening; see {}", log.display())
+}
+
+/// User plus system CPU time of a process, from `/proc/PID/stat` (in clock ticks of 1/100 s, as
+/// on Linux everywhere).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
