@@ -97,7 +97,12 @@ impl WorkspaceClient {
         let host = std::env::var("DATABRICKS_HOST").map_err(|_| {
             anyhow::anyhow!("DATABRICKS_HOST is not set: set it to your workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net")
         })?;
-        let mut client = Self::new(&host, Secret::new(String::new()), config)?;
+        Self::without_credential(&host, config)
+    }
+
+    /// A client for `host` that sends nothing until [`Self::with_token`] gives it a token.
+    pub fn without_credential(host: &str, config: WorkspaceConfig) -> anyhow::Result<Self> {
+        let mut client = Self::new(host, Secret::new(String::new()), config)?;
         client.token = None;
         Ok(client)
     }
@@ -344,6 +349,26 @@ mod tests {
         assert_eq!(backoff(1), Duration::from_millis(500));
         assert_eq!(backoff(3), Duration::from_secs(2));
         assert_eq!(backoff(30), Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_client_without_credential_sends_nothing_and_a_copy_sends_its_own_token() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Port 9 on loopback: nothing answers, so any request that left would fail differently.
+        let shared = WorkspaceClient::without_credential("http://127.0.0.1:9", WorkspaceConfig::default()).unwrap();
+        let request = ApiRequest {
+            method: Method::Get,
+            path: "/api/2.1/clusters/list".into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+        };
+        let refused = shared.send(&request, 1024).await.unwrap_err().to_string();
+        assert!(refused.contains("no credential"), "{refused}");
+        let user = shared.with_token(Secret::new("dapi-user".into()));
+        assert!(user.token.as_ref().is_some_and(|t| t.expose() == "dapi-user"));
+        assert!(shared.token.is_none(), "the shared client keeps no caller's token");
+        assert!(!format!("{user:?}").contains("dapi-user"));
     }
 
     #[test]
