@@ -36,6 +36,8 @@ use crate::server::ServeOptions;
 
 /// How long calls in flight may run on after SIGTERM, unless `http.shutdown_grace_seconds`.
 const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+/// At shutdown, how long results already computed get to reach their clients.
+const FLUSH: Duration = Duration::from_secs(2);
 /// How long a readiness answer is reused: probes every second must not each reach the workspace.
 const READY_CACHE: Duration = Duration::from_secs(5);
 
@@ -105,6 +107,7 @@ impl HttpSetup {
             server: server.clone(),
             draining: AtomicBool::new(false),
             ready: Mutex::new(None),
+            responses: tokio::sync::watch::Sender::new(0),
         });
         let app = router(state.clone(), mcp_service(&server, sessions.clone()));
         let stop_accepting = CancellationToken::new();
@@ -130,6 +133,10 @@ impl HttpSetup {
                 "calls still running after the grace period are cancelled"
             );
         }
+        // A handler that has returned has not yet written its result to its response stream:
+        // let the POST responses finish, within a bound (a `subscriptions/listen` one never does).
+        let mut open = state.responses.subscribe();
+        let _ = tokio::time::timeout(FLUSH, open.wait_for(|n| *n == 0)).await;
         // Ends the sessions and their event streams, so the connections holding them close.
         sessions.cancel();
         match tokio::time::timeout(Duration::from_secs(5), serving).await {
@@ -184,6 +191,24 @@ struct AppState {
     draining: AtomicBool,
     /// The last readiness answer and when it was computed.
     ready: Mutex<Option<(Instant, Result<(), String>)>>,
+    /// `/mcp` POST responses still being sent (each carries its request's result).
+    responses: tokio::sync::watch::Sender<usize>,
+}
+
+/// Counts a POST response as open until its body is dropped: sent whole, or the client gone.
+struct OpenResponse(Arc<AppState>);
+
+impl OpenResponse {
+    fn new(state: Arc<AppState>) -> Self {
+        state.responses.send_modify(|n| *n += 1);
+        Self(state)
+    }
+}
+
+impl Drop for OpenResponse {
+    fn drop(&mut self) {
+        self.0.responses.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 fn router(state: Arc<AppState>, mcp: StreamableHttpService<McpServer, LocalSessionManager>) -> Router {
@@ -203,7 +228,16 @@ async fn admit(State(state): State<Arc<AppState>>, mut request: Request, next: N
             if let Some(credential) = credential {
                 request.extensions_mut().insert(credential);
             }
-            next.run(request).await
+            if request.method() != axum::http::Method::POST {
+                return next.run(request).await;
+            }
+            let open = OpenResponse::new(state.clone());
+            let (parts, body) = next.run(request).await.into_parts();
+            let body = futures::StreamExt::map(body.into_data_stream(), move |chunk| {
+                let _open = &open;
+                chunk
+            });
+            Response::from_parts(parts, axum::body::Body::from_stream(body))
         }
         Err(refusal) => {
             tracing::info!("refused an HTTP request: {refusal}");

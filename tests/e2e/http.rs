@@ -448,7 +448,10 @@ async fn sigterm_lets_a_call_in_flight_finish_then_exits() {
     assert!(killed.success());
     host.wait_log(&["SIGTERM", "shutting down"]).await;
 
-    let result = within(Duration::from_secs(30), "the call in flight", waiting).await.unwrap().unwrap();
+    let Ok(result) = tokio::time::timeout(Duration::from_secs(30), waiting).await else {
+        panic!("timed out after 30 s: the call in flight; host log:\n{}", host.log());
+    };
+    let result = result.unwrap().unwrap();
     assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
     assert_eq!(result.structured_content.unwrap()["state"], "RUNNING");
     let status = within(Duration::from_secs(30), "the host to exit", host.child.wait()).await.unwrap();
