@@ -82,16 +82,18 @@ sdk-check:
     cargo build --release -p databricks-emulator
     bash tests/emulator/sdk_check/run.sh target/release/databricks-emulator
 
-# Measure start-up, per-call overhead and memory against the emulator (release build).
+# Measure start-up, per-call overhead and memory against the emulator (release build), then
+# 64 clients at once over HTTP (HTTP_BENCH_SECONDS, default 20).
 bench: plugins
     cargo bench -p databricks-mcp --bench overhead
+    cargo bench -p databricks-mcp --bench http_load
 
 # Lints: rustfmt, clippy and the SDK's docs with warnings as errors: host, guests, example pack.
 lint: setup
     cargo fmt --all -- --check
     cargo fmt --manifest-path {{ example_pack }}/Cargo.toml -- --check
     cargo clippy --release --workspace {{ exclude_guests }} --all-targets -- -D warnings
-    cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -- -D warnings
+    cargo clippy --profile plugin --target wasm32-wasip2 --target-dir target/wasm -p databricks-mcp-sdk {{ prepend("-p ", plugin_crates) }} -p fixture-escape -p fixture-conformance -- -D warnings
     cargo clippy --manifest-path {{ example_pack }}/Cargo.toml --target-dir target/packs --all-targets -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps -p databricks-mcp-sdk -p databricks-mcp-sdk-macros
 
@@ -99,3 +101,15 @@ lint: setup
 fmt:
     cargo fmt --all
     cargo fmt --manifest-path {{ example_pack }}/Cargo.toml
+
+# Assemble target/databricks-app/: the Linux binary, the plugins and app.yaml, the directory to
+# deploy as a Databricks App (see the README, "Running it for a team").
+databricks-app: build
+    rm -rf target/databricks-app && mkdir -p target/databricks-app
+    cp target/release/databricks-mcp deploy/databricks-app/app.yaml target/databricks-app/
+    cp -r target/plugins target/databricks-app/plugins
+    @ls -l target/databricks-app
+
+# Run the official MCP conformance suite against the HTTP server (npm; baseline in tests/conformance).
+conformance: build
+    bash tests/conformance/run.sh

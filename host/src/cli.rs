@@ -48,6 +48,8 @@ Environment (a flag beats its variable, a variable beats the config file):
   DATABRICKS_MCP_ALLOW_PLUGINS, DATABRICKS_MCP_DENY_PLUGINS,
   DATABRICKS_MCP_ALLOW_TOOLS, DATABRICKS_MCP_DENY_TOOLS
                                       comma-separated lists (policy.*); empty counts as unset
+  DATABRICKS_MCP_HTTP_AUTH            serve --http: none, tokens or per-user (http.auth)
+  DATABRICKS_MCP_HTTP_TOKENS          serve --http: comma-separated bearer tokens (http.tokens)
   DATABRICKS_MCP_LOG                  log filter (RUST_LOG syntax); logs go to stderr";
 
 /// The Databricks MCP server: Databricks tools for AI assistants, run as sandboxed plugins.
@@ -78,7 +80,7 @@ struct Common {
     /// DATABRICKS_MCP_READ_ONLY]
     #[arg(long, global = true)]
     read_only: bool,
-    /// Transport. Only stdio for now.
+    /// Transport. Only stdio here; for HTTP use `serve --http ADDR`.
     #[arg(long, default_value = "stdio", value_parser = ["stdio"], global = true)]
     transport: String,
     /// Do not watch the plugin directory and config file for changes (hot reload is on by
@@ -89,8 +91,10 @@ struct Common {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve MCP (the default). The workspace comes from DATABRICKS_HOST and DATABRICKS_TOKEN.
-    Serve,
+    /// Serve MCP (the default), on stdio or with --http. The workspace comes from
+    /// DATABRICKS_HOST and DATABRICKS_TOKEN (in per-user mode from DATABRICKS_HOST and each
+    /// request's token).
+    Serve(ServeArgs),
     /// List the tools that would be served, with the policy applied, without a workspace.
     ///
     /// Exits 1 if a plugin fails to load or is refused (plugins the policy leaves out on
@@ -110,6 +114,15 @@ enum Command {
     /// Review plugins: what is loaded and why not, and plugin files before installing them.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+struct ServeArgs {
+    /// Serve MCP streamable HTTP at http://ADDR/mcp instead of stdio, with /healthz and /readyz.
+    /// ADDR is IP:PORT or a port (127.0.0.1). Off loopback it needs inbound authentication
+    /// (DATABRICKS_MCP_HTTP_AUTH or DATABRICKS_MCP_HTTP_TOKENS); see the README.
+    #[arg(long, value_name = "ADDR", value_parser = crate::http::parse_listen_addr)]
+    http: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -220,7 +233,7 @@ type Outcome = Result<(), Failure>;
 /// Parse the command line, run the command, and return its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let serving = matches!(cli.command, None | Some(Command::Serve(_)));
     init_logging(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -251,7 +264,8 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Outcome {
     let common = cli.common;
     match cli.command {
-        None | Some(Command::Serve) => serve(&common).await,
+        None => serve(&common, None).await,
+        Some(Command::Serve(args)) => serve(&common, args.http).await,
         Some(Command::Tools(args)) => tools(&common, &args).await,
         Some(Command::Call(args)) => call(&common, &args).await,
         Some(Command::Plugins(PluginsCommand::List(args))) => plugins_list(&common, args.json).await,
@@ -276,14 +290,20 @@ fn resolve(common: &Common) -> Result<Resolved, Failure> {
     Ok(Resolved { options: ServeOptions { config, plugin_dir, config_file: file.clone(), flags, watch }, file })
 }
 
-async fn serve(common: &Common) -> Outcome {
+async fn serve(common: &Common, http: Option<std::net::SocketAddr>) -> Outcome {
     let resolved = resolve(common)?;
     if let Some(file) = &resolved.file {
         tracing::info!(file = %file.display(), "configuration read");
     }
     // reqwest is built without a default TLS provider so the host links one (ring) on purpose.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    server::serve_stdio(resolved.options).await.map_err(Failure::failed)
+    match http {
+        Some(addr) => {
+            let setup = crate::http::HttpSetup::new(&resolved.options, addr).map_err(Failure::Usage)?;
+            setup.serve(resolved.options).await.map_err(Failure::failed)
+        }
+        None => server::serve_stdio(resolved.options).await.map_err(Failure::failed),
+    }
 }
 
 /// A runtime and the plugin directory loaded as `serve` loads it.

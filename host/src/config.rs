@@ -36,6 +36,9 @@ pub struct Config {
     pub watch: Option<bool>,
     #[serde(default)]
     pub server: ServerConfig,
+    /// The HTTP transport (`serve --http`): inbound authentication, allowed hosts and origins.
+    #[serde(default)]
+    pub http: HttpConfig,
     #[serde(default)]
     pub workspace: WorkspaceConfig,
     /// Default limits for every plugin.
@@ -57,6 +60,67 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self { max_concurrent_calls: 32 }
+    }
+}
+
+/// The HTTP transport's settings (`[http]`). Read at start-up; a change needs a restart.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Who may call `/mcp`, and with whose Databricks identity; see [`AuthMode`]. Unset:
+    /// `tokens` when tokens are configured, else `none`.
+    pub auth: Option<AuthMode>,
+    /// The bearer tokens accepted by `auth = "tokens"`. Prefer `DATABRICKS_MCP_HTTP_TOKENS`,
+    /// which keeps them out of a file that is often shared.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// Host names (or `host:port`) the server answers to, besides the loopback names when
+    /// bound to loopback; against DNS rebinding.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins (`https://app.example.com`, `http://localhost:6274`) allowed to call,
+    /// besides the server's own origin and, when bound to loopback, loopback origins.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// How long in-flight calls may run on after SIGTERM before they are cut (default 30).
+    pub shutdown_grace_seconds: Option<u64>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    // By hand: the tokens are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("auth", &self.auth)
+            .field("tokens", &format_args!("[{} hidden]", self.tokens.len()))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .finish()
+    }
+}
+
+/// How HTTP callers authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMode {
+    /// No credential: only allowed when bound to loopback.
+    None,
+    /// A static bearer token from `tokens`; calls use the host's own workspace credential.
+    Tokens,
+    /// Each request carries its caller's Databricks token (`X-Forwarded-Access-Token` from the
+    /// Databricks Apps proxy, or `Authorization: Bearer`), used for that request's calls only.
+    PerUser,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s.trim() {
+            "none" => Ok(Self::None),
+            "tokens" => Ok(Self::Tokens),
+            "per-user" => Ok(Self::PerUser),
+            other => bail!("`{other}` is not an authentication mode: use none, tokens or per-user"),
+        }
     }
 }
 
@@ -212,6 +276,8 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("DATABRICKS_MCP_DENY_PLUGINS", "policy.deny_plugins"),
     ("DATABRICKS_MCP_ALLOW_TOOLS", "policy.allow_tools"),
     ("DATABRICKS_MCP_DENY_TOOLS", "policy.deny_tools"),
+    ("DATABRICKS_MCP_HTTP_AUTH", "http.auth"),
+    ("DATABRICKS_MCP_HTTP_TOKENS", "http.tokens"),
 ];
 
 /// Settings given on the command line; they beat the environment and the file.
@@ -286,6 +352,13 @@ impl Config {
                 "false" | "0" => false,
                 _ => bail!("environment variable DATABRICKS_MCP_READ_ONLY is `{value}`: use true, false, 1 or 0"),
             });
+        }
+        if let Some(value) = get("DATABRICKS_MCP_HTTP_AUTH") {
+            self.http.auth = Some(value.parse().context("environment variable DATABRICKS_MCP_HTTP_AUTH")?);
+        }
+        if let Some(value) = get("DATABRICKS_MCP_HTTP_TOKENS") {
+            // Never echoed: a bad value is reported by position, not content.
+            self.http.tokens = value.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
         }
         let list = |name: &str| {
             get(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())

@@ -16,17 +16,21 @@
 //!   [`registry`] (the loaded set), [`reload`] (watching the plugin directory and swapping the
 //!   set when it changes);
 //! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler), [`server`]
-//!   (start-up and transports), [`listing`] (what is served, for `databricks-mcp tools` and the
-//!   README), [`cli`] (the commands besides `serve`), [`scaffold`] (`plugins new`: a new tool
-//!   pack from templates).
+//!   (start-up and the stdio transport), [`http`] (the streamable HTTP transport, with
+//!   [`http_guard`] for Host and Origin and [`auth_inbound`] for who may call and as whom),
+//!   [`listing`] (what is served, for `databricks-mcp tools` and the README), [`cli`] (the
+//!   commands besides `serve`), [`scaffold`] (`plugins new`: a new tool pack from templates).
 
 pub mod artifacts;
+pub mod auth_inbound;
 pub mod bindings;
 pub mod call;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod guest_output;
+pub mod http;
+pub mod http_guard;
 pub mod listing;
 pub mod manifest;
 pub mod mcp;

@@ -4,6 +4,10 @@
 //! A tool failure of any kind (bad arguments, a refused request, a trap, a limit) is a tool
 //! result with `isError`, which the model reads; only a request that cannot be routed (an
 //! unknown tool) is a JSON-RPC error.
+//!
+//! Whose identity a call uses is the [`Identity`]: the host's own workspace credential, or, for
+//! the HTTP transport's per-user mode, the caller's token that the HTTP layer attached to that
+//! one request ([`UserCredential`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,18 +15,31 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
+    ToolAnnotations,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext};
+use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::auth_inbound::UserCredential;
 use crate::call::{Progress, ProgressSink};
 use crate::manifest::ToolSpec;
 use crate::plugin::{CallFailure, CallOutput, CallRequest};
 use crate::registry::Registry;
 use crate::workspace::WorkspaceClient;
+
+/// Whose workspace identity tool calls use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// The host's own credential (stdio, and HTTP with static tokens or no authentication).
+    Host,
+    /// Each request's caller: the [`UserCredential`] the HTTP layer put in the request's
+    /// extensions, sent with that call's workspace requests and nothing else. A call without
+    /// one fails; the host's environment credential is never a fallback.
+    PerUser,
+}
 
 /// The MCP server. Cheap to clone; every clone shares the registry.
 #[derive(Debug, Clone)]
@@ -33,25 +50,75 @@ pub struct McpServer {
 #[derive(Debug)]
 struct Inner {
     registry: Arc<Registry>,
+    /// With [`Identity::PerUser`], a client without a credential: each call uses a copy with
+    /// its caller's token.
     client: Option<WorkspaceClient>,
+    identity: Identity,
     calls: Arc<Semaphore>,
+    /// Tool calls running now, for a graceful shutdown that waits for them.
+    in_flight: tokio::sync::watch::Sender<usize>,
     /// Every connected client, told when the tool list changes (hot reload). Keyed by a
     /// counter: a peer has no identity of its own to remove it by.
     clients: Mutex<HashMap<u64, Peer<RoleServer>>>,
+    /// Clients on the stateless protocol revision, listening through `subscriptions/listen`.
+    listeners: Mutex<HashMap<u64, SubscriptionSink>>,
     next_client: AtomicU64,
 }
 
 impl McpServer {
     pub fn new(registry: Arc<Registry>, client: Option<WorkspaceClient>, max_concurrent_calls: u32) -> Self {
+        Self::with_identity(registry, client, max_concurrent_calls, Identity::Host)
+    }
+
+    pub fn with_identity(
+        registry: Arc<Registry>,
+        client: Option<WorkspaceClient>,
+        max_concurrent_calls: u32,
+        identity: Identity,
+    ) -> Self {
         let calls = Arc::new(Semaphore::new(max_concurrent_calls.max(1) as usize));
         Self {
             inner: Arc::new(Inner {
                 registry,
                 client,
+                identity,
                 calls,
+                in_flight: tokio::sync::watch::Sender::new(0),
                 clients: Mutex::default(),
+                listeners: Mutex::default(),
                 next_client: AtomicU64::new(0),
             }),
+        }
+    }
+
+    /// The workspace client, if one is configured (for readiness probes).
+    pub fn workspace(&self) -> Option<&WorkspaceClient> {
+        self.inner.client.as_ref()
+    }
+
+    /// Tool calls running now.
+    pub fn calls_in_flight(&self) -> usize {
+        *self.inner.in_flight.borrow()
+    }
+
+    /// Wait until no tool call is running, at most `limit`; whether that happened.
+    pub async fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let mut idle = self.inner.in_flight.subscribe();
+        tokio::time::timeout(limit, idle.wait_for(|n| *n == 0)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    /// The client a call of this request uses: the host's, or a copy with the caller's token.
+    fn client_for(&self, context: &RequestContext<RoleServer>) -> Result<Option<WorkspaceClient>, &'static str> {
+        match self.inner.identity {
+            Identity::Host => Ok(self.inner.client.clone()),
+            Identity::PerUser => {
+                let credential = context
+                    .extensions
+                    .get::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<UserCredential>())
+                    .ok_or("this server acts as each caller, and this request carried no Databricks credential")?;
+                Ok(self.inner.client.as_ref().map(|c| c.with_token(credential.secret().clone())))
+            }
         }
     }
 
@@ -74,11 +141,25 @@ impl McpServer {
                 gone.push(id);
             }
         }
-        let mut clients = self.clients();
-        for id in gone {
-            clients.remove(&id);
+        let count = {
+            let mut clients = self.clients();
+            for id in gone {
+                clients.remove(&id);
+            }
+            clients.len()
+        };
+        let listeners: Vec<SubscriptionSink> = self.listeners().values().cloned().collect();
+        for sink in &listeners {
+            if let Err(e) = sink.notify_tool_list_changed().await {
+                // The listen request ends and removes itself; nothing to forget here.
+                tracing::debug!("a subscription did not take tools/list_changed: {e}");
+            }
         }
-        tracing::debug!(clients = clients.len(), "sent tools/list_changed");
+        tracing::debug!(clients = count, subscriptions = listeners.len(), "sent tools/list_changed");
+    }
+
+    fn listeners(&self) -> std::sync::MutexGuard<'_, HashMap<u64, SubscriptionSink>> {
+        self.inner.listeners.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Peer<RoleServer>>> {
@@ -121,8 +202,25 @@ impl ServerHandler for McpServer {
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         let id = self.inner.next_client.fetch_add(1, Ordering::Relaxed);
-        self.clients().insert(id, context.peer);
+        let mut clients = self.clients();
+        // HTTP sessions come and go for as long as the server runs: forget the ended ones
+        // here too, not only when a reload notifies.
+        clients.retain(|_, peer| !peer.is_transport_closed());
+        clients.insert(id, context.peer);
         tracing::debug!("client {id} initialized");
+    }
+
+    fn accepted_subscription_filter(&self, _requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let id = self.inner.next_client.fetch_add(1, Ordering::Relaxed);
+        self.listeners().insert(id, context.sink().clone());
+        tracing::debug!("subscription {id} listening");
+        context.cancelled().await;
+        self.listeners().remove(&id);
+        Ok(())
     }
 
     async fn list_tools(
@@ -139,6 +237,7 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let _in_flight = InFlight::enter(&self.inner.in_flight);
         let snapshot = self.inner.registry.snapshot();
         let name = request.name.as_ref();
         let Some(plugin) = snapshot.plugin_for(name).cloned() else {
@@ -148,6 +247,10 @@ impl ServerHandler for McpServer {
             ));
         };
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let client = match self.client_for(&context) {
+            Ok(client) => client,
+            Err(why) => return Ok(error_result(why).into()),
+        };
 
         let progress_token = {
             use rmcp::model::RequestParamsMeta as _;
@@ -178,12 +281,28 @@ impl ServerHandler for McpServer {
             () = context.ct.cancelled() => return Ok(error_result("the call was cancelled").into()),
         };
         let call = CallRequest { request_id: request_id(&context), progress, cancel: context.ct.clone() };
-        let result = plugin.call(name, arguments, call, self.inner.client.clone()).await;
+        let result = plugin.call(name, arguments, call, client).await;
         if let Err(CallFailure::Cancelled) = result {
             // rmcp sends nothing for a cancelled request; this is only for the log.
             tracing::info!(tool = name, "call cancelled");
         }
         Ok(to_call_result(result).into())
+    }
+}
+
+/// Counts a tool call as running while it lives.
+struct InFlight<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a tokio::sync::watch::Sender<usize>) -> Self {
+        counter.send_modify(|n| *n += 1);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 

@@ -10,7 +10,7 @@ use rmcp::ServiceExt as _;
 
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
-use crate::mcp::McpServer;
+use crate::mcp::{Identity, McpServer};
 use crate::registry::{self, Registry};
 use crate::workspace::WorkspaceClient;
 
@@ -56,6 +56,11 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 
 /// Build everything the MCP handler needs; the runtime is returned for draining at exit.
 pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Runtime>)> {
+    build_with(options, Identity::Host).await
+}
+
+/// [`build`], with calls made as `identity`.
+pub async fn build_with(options: &ServeOptions, identity: Identity) -> anyhow::Result<(McpServer, Arc<Runtime>)> {
     let started = Instant::now();
     let config = &options.config;
     let slots = config.server.max_concurrent_calls + 8; // calls, plus room for manifest reads
@@ -66,7 +71,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
     // Building the HTTP client loads the system's CA certificates (a few ms): do it beside the
     // plugin loading rather than before it.
     let workspace = config.workspace.clone();
-    let client = tokio::task::spawn_blocking(move || WorkspaceClient::from_env(workspace));
+    let client = tokio::task::spawn_blocking(move || match identity {
+        Identity::Host => WorkspaceClient::from_env(workspace),
+        Identity::PerUser => WorkspaceClient::host_from_env(workspace),
+    });
 
     // Stamps from before the load: the watcher's first rescan catches what changed during it.
     let before = if options.watch { crate::reload::stamps(&options.plugin_dir).ok() } else { None };
@@ -93,7 +101,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(McpServer, Arc<Run
         }
     };
     let registry = Arc::new(Registry::new(snapshot));
-    let server = McpServer::new(registry.clone(), client, config.server.max_concurrent_calls);
+    let server = McpServer::with_identity(registry.clone(), client, config.server.max_concurrent_calls, identity);
     match before {
         Some(before) => {
             let collided = errors.iter().filter(|e| e.collided).map(|e| e.file.clone()).collect();

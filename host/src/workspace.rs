@@ -20,6 +20,11 @@ impl Secret {
     pub fn new(value: String) -> Self {
         Self(value)
     }
+
+    /// The value, for sending it or comparing it; never for a log or a message.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -62,7 +67,9 @@ pub enum SendError {
 pub struct WorkspaceClient {
     http: reqwest::Client,
     base: reqwest::Url,
-    token: Secret,
+    /// `None` for the shared client of per-user mode, which only ever sends a copy made by
+    /// [`Self::with_token`] for one caller's request.
+    token: Option<Secret>,
     config: WorkspaceConfig,
 }
 
@@ -78,7 +85,40 @@ impl WorkspaceClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client")?;
-        Ok(Self { http, base, token, config })
+        Ok(Self { http, base, token: Some(token), config })
+    }
+
+    /// From `DATABRICKS_HOST` only, with no credential: per-user mode, where each request
+    /// brings its caller's token. Whatever credential the environment holds (`DATABRICKS_TOKEN`,
+    /// or the `DATABRICKS_CLIENT_ID`/`DATABRICKS_CLIENT_SECRET` of a Databricks App's service
+    /// principal) is deliberately not read: using it would make every caller act as that one
+    /// identity.
+    pub fn host_from_env(config: WorkspaceConfig) -> anyhow::Result<Self> {
+        let host = std::env::var("DATABRICKS_HOST").map_err(|_| {
+            anyhow::anyhow!("DATABRICKS_HOST is not set: set it to your workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net")
+        })?;
+        Self::without_credential(&host, config)
+    }
+
+    /// A client for `host` that sends nothing until [`Self::with_token`] gives it a token.
+    pub fn without_credential(host: &str, config: WorkspaceConfig) -> anyhow::Result<Self> {
+        let mut client = Self::new(host, Secret::new(String::new()), config)?;
+        client.token = None;
+        Ok(client)
+    }
+
+    /// A copy that sends `token`, for one caller's requests; it shares the connection pool.
+    pub fn with_token(&self, token: Secret) -> Self {
+        Self { token: Some(token), ..self.clone() }
+    }
+
+    /// Whether the workspace answers HTTP at all (any status counts), for readiness probes. No
+    /// credential is sent: the probe must not depend on, or reveal, whose token is in use.
+    pub async fn probe(&self, timeout: Duration) -> Result<(), String> {
+        match self.http.get(self.base.clone()).timeout(timeout).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("{} does not answer: {}", self.host(), error_chain(&e))),
+        }
     }
 
     /// From `DATABRICKS_HOST` and `DATABRICKS_TOKEN`, as the Databricks CLI and SDKs read them.
@@ -161,9 +201,14 @@ impl WorkspaceClient {
                 headers.insert(n, v);
             }
         }
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.0)).map_err(|_| {
-            Attempt::Fatal(SendError::Unavailable("the configured token is not a valid header value".into()))
-        })?;
+        let Some(token) = &self.token else {
+            return Err(Attempt::Fatal(SendError::Unavailable(
+                "no credential for this request: in per-user mode each request must carry its caller's Databricks token"
+                    .into(),
+            )));
+        };
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0))
+            .map_err(|_| Attempt::Fatal(SendError::Unavailable("the token is not a valid header value".into())))?;
         auth.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, auth);
         let mut builder = self.http.request(method, url).headers(headers);
@@ -304,6 +349,26 @@ mod tests {
         assert_eq!(backoff(1), Duration::from_millis(500));
         assert_eq!(backoff(3), Duration::from_secs(2));
         assert_eq!(backoff(30), Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_client_without_credential_sends_nothing_and_a_copy_sends_its_own_token() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Port 9 on loopback: nothing answers, so any request that left would fail differently.
+        let shared = WorkspaceClient::without_credential("http://127.0.0.1:9", WorkspaceConfig::default()).unwrap();
+        let request = ApiRequest {
+            method: Method::Get,
+            path: "/api/2.1/clusters/list".into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+        };
+        let refused = shared.send(&request, 1024).await.unwrap_err().to_string();
+        assert!(refused.contains("no credential"), "{refused}");
+        let user = shared.with_token(Secret::new("dapi-user".into()));
+        assert!(user.token.as_ref().is_some_and(|t| t.expose() == "dapi-user"));
+        assert!(shared.token.is_none(), "the shared client keeps no caller's token");
+        assert!(!format!("{user:?}").contains("dapi-user"));
     }
 
     #[test]

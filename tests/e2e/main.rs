@@ -8,6 +8,7 @@
 mod cli;
 mod clusters;
 mod files;
+mod http;
 mod jobs;
 mod libraries;
 mod loading;
