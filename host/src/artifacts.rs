@@ -51,11 +51,6 @@ impl Artifacts {
         Ok(Self { dir, engine_key: format!("{:016x}", hasher.finish()) })
     }
 
-    /// The directory entries live in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn entry(&self, digest: &str) -> PathBuf {
         self.dir.join(format!("{digest}-{}.cwasm", self.engine_key))
     }
