@@ -524,6 +524,10 @@ fn compile_validators(tool: &ToolSpec) -> Result<Validators, String> {
 
 /// The validator's first few complaints, with where in the value they are; `None` if valid.
 fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<String> {
+    // Collecting errors costs far more than a yes/no answer, and almost every value is valid.
+    if validator.is_valid(value) {
+        return None;
+    }
     let errors: Vec<String> = validator
         .iter_errors(value)
         .take(3)
