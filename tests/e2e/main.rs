@@ -12,6 +12,7 @@ mod http;
 mod jobs;
 mod libraries;
 mod loading;
+mod pipelines;
 mod policy;
 mod protocol;
 mod readme;

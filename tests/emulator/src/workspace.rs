@@ -87,6 +87,7 @@ impl Workspace {
         let mut sql = Sql::default();
         sql::seed::populate(&mut sql, seed, clock.now_ms());
         sql::seed::grant_access(&mut acls, seed);
+        pipelines::seed::grant_access(&mut acls, seed);
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
