@@ -9,6 +9,7 @@ mod cli;
 mod clusters;
 mod files;
 mod http;
+mod identity_permissions;
 mod jobs;
 mod libraries;
 mod loading;

@@ -7,7 +7,7 @@
 //! [`acl::Acls::register`] when it creates an object (serving endpoints do).
 //! Reading needs the weakest level on the object, changing it the strongest.
 //!
-//! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `notebooks` and `directories`
+//! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`, `notebooks` and `directories`
 //! (workspace object ids), and the registered kinds. Grants on notebooks and directories are
 //! kept and reported; the Workspace API itself still decides access by its default folder
 //! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
@@ -73,6 +73,10 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
         "jobs" => match id.parse::<i64>().ok().and_then(|job_id| ws.jobs.job(job_id).ok()) {
             Some(job) => Ok(Target::owned(&crate::jobs::JOB, job.creator.clone())),
             None => Err(missing("Job", id)),
+        },
+        "instance-pools" => match ws.compute_policy.pool_owner(id) {
+            Some(owner) => Ok(Target::owned(&crate::compute_policy::INSTANCE_POOL, owner.to_owned())),
+            None => Err(missing("Instance pool", id)),
         },
         "pipelines" => match crate::pipelines::owner_of(&mut ws.pipelines, id, app.clock.moment()) {
             Some(owner) => Ok(Target::owned(&crate::pipelines::access::PIPELINE, owner)),
