@@ -7,6 +7,8 @@
 
 mod cli;
 mod clusters;
+mod command_execution;
+mod compute_policy;
 mod files;
 mod http;
 mod identity_permissions;
