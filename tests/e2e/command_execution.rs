@@ -43,7 +43,8 @@ async fn lists_every_tool_with_schemas_and_annotations() {
 #[tokio::test]
 async fn one_off_code_runs_in_a_temporary_context_that_is_always_destroyed() {
     let h = Harness::start(&["command-execution"]).await;
-    let (text, result) = h.ok("execute_code", json!({"cluster_id": SHARED, "code": "print('hello')\nprint(\"world\")"})).await;
+    let (text, result) =
+        h.ok("execute_code", json!({"cluster_id": SHARED, "code": "print('hello')\nprint(\"world\")"})).await;
     assert_eq!(text, "hello\nworld");
     assert_eq!((result["status"].clone(), result["finished"].clone()), (json!("Finished"), json!(true)));
     assert!(result.get("context_id").is_none(), "no context is left to the caller: {result}");
@@ -66,10 +67,12 @@ async fn one_off_code_runs_in_a_temporary_context_that_is_always_destroyed() {
     assert!(text.starts_with("trip_id | pickup_zip\n1 | ") && text.contains("(20 rows, 3 shown"), "{text}");
 
     // An error is a result the model reads, with the trace.
-    let (text, result) = h.ok("execute_code", json!({"cluster_id": SHARED, "code": "raise ValueError('bad input')"})).await;
+    let (text, result) =
+        h.ok("execute_code", json!({"cluster_id": SHARED, "code": "raise ValueError('bad input')"})).await;
     assert_eq!(result["status"], "Error");
     assert!(text.starts_with("Error: ValueError('bad input')") && text.contains("Traceback"), "{text}");
-    let (text, _) = h.ok("execute_code", json!({"cluster_id": SHARED, "language": "sql", "code": "SELECT * FROM nowhere"})).await;
+    let (text, _) =
+        h.ok("execute_code", json!({"cluster_id": SHARED, "language": "sql", "code": "SELECT * FROM nowhere"})).await;
     assert!(text.contains("TABLE_OR_VIEW_NOT_FOUND"), "{text}");
     assert_eq!(h.requests_to("POST", "/api/1.2/contexts/destroy").len(), 4, "every temporary context was destroyed");
 }
@@ -80,7 +83,8 @@ async fn a_context_keeps_state_across_calls_until_it_is_destroyed() {
     let (text, created) = h.ok("create_execution_context", json!({"cluster_id": SHARED, "language": "python"})).await;
     let context_id = created["context_id"].as_str().unwrap().to_string();
     assert!(text.contains("destroy_execution_context"), "{text}");
-    let (text, result) = h.ok("execute_code", json!({"cluster_id": SHARED, "context_id": context_id, "code": "6*7"})).await;
+    let (text, result) =
+        h.ok("execute_code", json!({"cluster_id": SHARED, "context_id": context_id, "code": "6*7"})).await;
     assert_eq!(text, "42");
     assert_eq!(result["context_id"], json!(context_id));
     let command_id = result["command_id"].as_str().unwrap().to_string();
@@ -90,9 +94,8 @@ async fn a_context_keeps_state_across_calls_until_it_is_destroyed() {
         .ok("get_command_status", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": command_id}))
         .await;
     assert_eq!((status["status"].clone(), text), (json!("Finished"), "42".to_string()));
-    let (text, _) = h
-        .ok("cancel_command", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": command_id}))
-        .await;
+    let (text, _) =
+        h.ok("cancel_command", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": command_id})).await;
     assert!(text.contains("already Finished; nothing to cancel"), "{text}");
 
     h.ok("destroy_execution_context", json!({"cluster_id": SHARED, "context_id": context_id})).await;
@@ -108,24 +111,42 @@ async fn slow_code_in_a_callers_context_keeps_running_and_can_be_polled_and_canc
     let (_, created) = h.ok("create_execution_context", json!({"cluster_id": SHARED})).await;
     let context_id = created["context_id"].as_str().unwrap().to_string();
     let (text, result) = h
-        .ok("execute_code", json!({"cluster_id": SHARED, "context_id": context_id, "code": "1+1", "timeout_seconds": 1}))
+        .ok(
+            "execute_code",
+            json!({"cluster_id": SHARED, "context_id": context_id, "code": "1+1", "timeout_seconds": 1}),
+        )
         .await;
     assert_eq!(result["finished"], json!(false), "{text}");
     let command_id = result["command_id"].as_str().unwrap().to_string();
-    assert!(text.contains(&format!("Call get_command_status with cluster_id {SHARED}, context_id {context_id} and command_id {command_id}")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Call get_command_status with cluster_id {SHARED}, context_id {context_id} and command_id {command_id}"
+        )),
+        "{text}"
+    );
     assert!(h.requests_to("POST", "/api/1.2/commands/cancel").is_empty(), "it keeps running");
-    let (text, cancelled) = h
-        .ok("cancel_command", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": command_id}))
-        .await;
+    let (text, cancelled) =
+        h.ok("cancel_command", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": command_id})).await;
     assert_eq!(cancelled["status"], "Cancelled", "{text}");
 
-    let (_, again) = h.ok("execute_code", json!({"cluster_id": SHARED, "context_id": context_id, "code": "2+2", "timeout_seconds": 1})).await;
+    let (_, again) = h
+        .ok(
+            "execute_code",
+            json!({"cluster_id": SHARED, "context_id": context_id, "code": "2+2", "timeout_seconds": 1}),
+        )
+        .await;
     let (text, done) = h
-        .ok("get_command_status", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": again["command_id"], "wait": true}))
+        .ok(
+            "get_command_status",
+            json!({"cluster_id": SHARED, "context_id": context_id, "command_id": again["command_id"], "wait": true}),
+        )
         .await;
     assert_eq!((done["status"].clone(), text), (json!("Finished"), "4".to_string()));
     let progress = h.progress.lock().unwrap().clone();
-    assert!(progress.iter().any(|p| p.message.as_deref().is_some_and(|m| m.contains("Running") || m.contains("Queued"))), "{progress:?}");
+    assert!(
+        progress.iter().any(|p| p.message.as_deref().is_some_and(|m| m.contains("Running") || m.contains("Queued"))),
+        "{progress:?}"
+    );
 }
 
 #[tokio::test]
@@ -182,8 +203,7 @@ async fn a_stopped_cluster_is_refused_with_the_way_forward() {
     h.ok("terminate_cluster", json!({"cluster_id": SHARED})).await;
     let text = h.err("execute_code", json!({"cluster_id": SHARED, "code": "1"})).await;
     assert!(text.contains("start_cluster"), "{text}");
-    let text = h
-        .err("get_command_status", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": "1"}))
-        .await;
+    let text =
+        h.err("get_command_status", json!({"cluster_id": SHARED, "context_id": context_id, "command_id": "1"})).await;
     assert!(text.contains(&format!("Context {context_id} does not exist")), "{text}");
 }

@@ -52,7 +52,10 @@ async fn lists_every_tool_with_schemas_and_annotations() {
 async fn an_instance_pool_lives_its_whole_life_through_the_tools() {
     let h = Harness::start(&["compute-policy"]).await;
     let (text, listed) = h.ok("list_instance_pools", json!({})).await;
-    assert!(text.contains("general-i3 (0101-000000-pool0001): ACTIVE, i3.xlarge, min idle 2, max 20; 2 idle, 0 used"), "{text}");
+    assert!(
+        text.contains("general-i3 (0101-000000-pool0001): ACTIVE, i3.xlarge, min idle 2, max 20; 2 idle, 0 used"),
+        "{text}"
+    );
     assert_eq!(listed["instance_pools"].as_array().unwrap().len(), 1);
 
     let (text, created) = h
@@ -70,7 +73,10 @@ async fn an_instance_pool_lives_its_whole_life_through_the_tools() {
     assert_eq!(pool["aws_attributes"], json!({"availability": "SPOT"}));
 
     let (text, _) = h
-        .ok("edit_instance_pool", json!({"instance_pool_id": id, "max_capacity": 16, "custom_tags": {"tmp": null, "owner": "ana"}}))
+        .ok(
+            "edit_instance_pool",
+            json!({"instance_pool_id": id, "max_capacity": 16, "custom_tags": {"tmp": null, "owner": "ana"}}),
+        )
         .await;
     assert!(text.contains("max_capacity") && text.contains("custom_tags"), "{text}");
     let (_, pool) = h.ok("get_instance_pool", json!({"instance_pool_id": id})).await;
@@ -104,14 +110,20 @@ async fn cluster_policies_and_families_through_the_tools() {
     let (_, more) = h.ok("list_policy_families", json!({"limit": 2, "page_token": token})).await;
     assert!(!more["policy_families"].as_array().unwrap().is_empty());
     let (text, family) = h.ok("get_policy_family", json!({"policy_family_id": "power-user"})).await;
-    assert!(text.contains("Power User Compute") && text.contains("autoscale.max_workers: range max 10 default 4"), "{text}");
+    assert!(
+        text.contains("Power User Compute") && text.contains("autoscale.max_workers: range max 10 default 4"),
+        "{text}"
+    );
     assert_eq!(family["rules"]["data_security_mode"]["value"], "SINGLE_USER");
 
     let (text, listed) = h.ok("list_cluster_policies", json!({})).await;
     let names: Vec<&str> = listed["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["etl-standard", "Personal Compute"], "by name: {text}");
     let (text, etl) = h.ok("get_cluster_policy", json!({"policy_id": ETL_POLICY})).await;
-    assert!(text.contains("spark_version: fixed \"15.4.x-scala2.12\"") && text.contains("At most 2 clusters per user"), "{text}");
+    assert!(
+        text.contains("spark_version: fixed \"15.4.x-scala2.12\"") && text.contains("At most 2 clusters per user"),
+        "{text}"
+    );
     assert_eq!(etl["rules"]["autotermination_minutes"]["maxValue"], 60);
 
     let (text, created) = h
@@ -123,11 +135,18 @@ async fn cluster_policies_and_families_through_the_tools() {
     assert!(text.contains("small-jobs"), "{text}");
     let id = created["id"].as_str().unwrap().to_string();
     let (_, got) = h.ok("get_cluster_policy", json!({"policy_id": id})).await;
-    assert_eq!(got["policy"]["definition"].as_str().map(|d| serde_json::from_str::<Value>(d).unwrap()), Some(json!({"num_workers": {"type": "range", "maxValue": 4}})), "the definition goes to the API as a string");
+    assert_eq!(
+        got["policy"]["definition"].as_str().map(|d| serde_json::from_str::<Value>(d).unwrap()),
+        Some(json!({"num_workers": {"type": "range", "maxValue": 4}})),
+        "the definition goes to the API as a string"
+    );
 
     h.ok("edit_cluster_policy", json!({"policy_id": id, "max_clusters_per_user": 3})).await;
     let (_, got) = h.ok("get_cluster_policy", json!({"policy_id": id})).await;
-    assert_eq!((got["policy"]["max_clusters_per_user"].clone(), got["policy"]["description"].clone()), (json!(3), json!("little ones")));
+    assert_eq!(
+        (got["policy"]["max_clusters_per_user"].clone(), got["policy"]["description"].clone()),
+        (json!(3), json!("little ones"))
+    );
     assert_eq!(got["rules"]["num_workers"]["maxValue"], 4, "edit keeps the rules");
 
     let (_, derived) = h
@@ -140,7 +159,8 @@ async fn cluster_policies_and_families_through_the_tools() {
     assert_eq!(got["rules"]["autotermination_minutes"], json!({"type": "fixed", "value": 30}), "overrides win");
     assert_eq!(got["rules"]["data_security_mode"]["value"], "USER_ISOLATION", "the family's rules stay");
     let (_, newest) = h.ok("list_cluster_policies", json!({"newest_first": true, "limit": 2})).await;
-    let mut recent: Vec<&str> = newest["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut recent: Vec<&str> =
+        newest["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     recent.sort();
     assert_eq!(recent, ["ds", "small-jobs"], "the two made in this test are the newest");
     let (_, named) = h.ok("list_cluster_policies", json!({"name_contains": "SMALL"})).await;
@@ -148,7 +168,8 @@ async fn cluster_policies_and_families_through_the_tools() {
 
     let taken = h.err("create_cluster_policy", json!({"name": "small-jobs", "definition": {}})).await;
     assert!(taken.contains("already exists"), "{taken}");
-    let both = h.err("create_cluster_policy", json!({"name": "x", "definition": {}, "policy_family_id": "power-user"})).await;
+    let both =
+        h.err("create_cluster_policy", json!({"name": "x", "definition": {}, "policy_family_id": "power-user"})).await;
     assert!(both.contains("not both"), "{both}");
 
     h.ok("delete_cluster_policy", json!({"policy_id": id})).await;
@@ -164,7 +185,8 @@ async fn global_init_scripts_travel_as_text_and_keep_their_order() {
     assert!(script["content_base64"].as_str().unwrap().starts_with("IyEvYmluL2Jhc2g"), "base64 of #!/bin/bash");
 
     let content = "#!/bin/bash\necho \"hello from $DB_CLUSTER_ID\" > /tmp/hello\n";
-    let (text, created) = h.ok("create_global_init_script", json!({"name": "hello", "content": content, "position": 0})).await;
+    let (text, created) =
+        h.ok("create_global_init_script", json!({"name": "hello", "content": content, "position": 0})).await;
     assert!(text.contains("disabled"), "created disabled by default: {text}");
     let id = created["id"].as_str().unwrap().to_string();
     let (text, listed) = h.ok("list_global_init_scripts", json!({})).await;
@@ -203,7 +225,10 @@ async fn a_user_reads_pools_and_policies_but_changes_nothing_admins_own() {
     h.ok("get_instance_pool", json!({"instance_pool_id": POOL})).await;
     h.ok("list_cluster_policies", json!({})).await;
     let text = h.err("create_instance_pool", json!({"instance_pool_name": "mine", "node_type_id": "i3.xlarge"})).await;
-    assert!(text.starts_with("Permission denied") && text.contains("not authorized to create instance pools"), "{text}");
+    assert!(
+        text.starts_with("Permission denied") && text.contains("not authorized to create instance pools"),
+        "{text}"
+    );
     let text = h.err("edit_instance_pool", json!({"instance_pool_id": POOL, "max_capacity": 30})).await;
     assert!(text.starts_with("Permission denied"), "{text}");
     let text = h.err("create_cluster_policy", json!({"name": "mine", "definition": {}})).await;

@@ -32,7 +32,9 @@ fn levels_of(acl: &Value, key: &str, name: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|e| e[key] == json!(name))
-        .flat_map(|e| e["all_permissions"].as_array().unwrap().iter().map(|p| p["permission_level"].as_str().unwrap().to_string()))
+        .flat_map(|e| {
+            e["all_permissions"].as_array().unwrap().iter().map(|p| p["permission_level"].as_str().unwrap().to_string())
+        })
         .collect()
 }
 
@@ -91,7 +93,8 @@ async fn the_current_user_users_groups_and_service_principals() {
     assert_eq!(by_id["userName"], json!(ALICE));
 
     let (text, groups) = h.ok("list_groups", json!({})).await;
-    let names: Vec<&str> = groups["groups"].as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        groups["groups"].as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
     assert_eq!(names, ["admins", "data-engineers", "users"], "{text}");
     let (text, group) = h.ok("get_group", json!({"name": "data-engineers"})).await;
     assert!(text.contains("3 direct members"), "{text}");
@@ -99,7 +102,13 @@ async fn the_current_user_users_groups_and_service_principals() {
     assert_eq!((members["total"].clone(), members["members"].as_array().unwrap().len()), (json!(3), 2), "{text}");
     let token = members["next_page_token"].as_str().unwrap().to_string();
     let (_, rest) = h.ok("list_group_members", json!({"id": group["id"], "limit": 2, "page_token": token})).await;
-    let mut kinds: Vec<String> = members["members"].as_array().unwrap().iter().chain(rest["members"].as_array().unwrap()).map(|m| m["kind"].as_str().unwrap().to_string()).collect();
+    let mut kinds: Vec<String> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["members"].as_array().unwrap())
+        .map(|m| m["kind"].as_str().unwrap().to_string())
+        .collect();
     kinds.sort();
     assert_eq!(kinds, ["service_principal", "user", "user"]);
 
@@ -126,7 +135,8 @@ async fn unknown_principals_and_bad_arguments_are_clear_errors() {
     assert!(text.contains("notebooks and directories only"), "{text}");
     let text = h.err("get_object_permissions", json!({"object_type": "rocket", "object_id": "1"})).await;
     assert!(text.contains("rocket"), "{text}");
-    let text = h.err("get_object_permissions", json!({"object_type": "cluster", "object_id": "0000-000000-nosuch"})).await;
+    let text =
+        h.err("get_object_permissions", json!({"object_type": "cluster", "object_id": "0000-000000-nosuch"})).await;
     assert!(text.starts_with("Not found"), "{text}");
     let text = h
         .err(
@@ -151,7 +161,12 @@ async fn permissions_are_read_added_and_replaced_on_every_kind_of_object() {
     let (text, acl) = h.ok("get_object_permissions", cluster.clone()).await;
     assert!(text.contains("group admins: CAN_MANAGE (inherited from /clusters/)"), "{text}");
     let (text, levels) = h.ok("get_permission_levels", cluster.clone()).await;
-    let names: Vec<&str> = levels["permission_levels"].as_array().unwrap().iter().map(|l| l["permission_level"].as_str().unwrap()).collect();
+    let names: Vec<&str> = levels["permission_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["permission_level"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"], "{text}");
     assert!(levels_of(&acl, "user_name", ALICE).is_empty());
 
@@ -170,7 +185,8 @@ async fn permissions_are_read_added_and_replaced_on_every_kind_of_object() {
     assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_MANAGE"]);
 
     // Pipelines, jobs and warehouses by id; folders and notebooks by path.
-    let (_, pipeline) = h.ok("get_object_permissions", json!({"object_type": "pipeline", "object_id": SALES_ETL})).await;
+    let (_, pipeline) =
+        h.ok("get_object_permissions", json!({"object_type": "pipeline", "object_id": SALES_ETL})).await;
     assert_eq!(levels_of(&pipeline, "group_name", "data-engineers"), ["CAN_VIEW"]);
     let (_, levels) = h.ok("get_permission_levels", json!({"object_type": "pipeline", "object_id": SALES_ETL})).await;
     assert_eq!(levels["permission_levels"].as_array().unwrap().len(), 4);
@@ -186,7 +202,11 @@ async fn permissions_are_read_added_and_replaced_on_every_kind_of_object() {
     assert_eq!(levels_of(&folder, "group_name", "users"), ["CAN_EDIT"]);
     let notebook = "/Users/demo.user@example.com/ETL Pipeline";
     let (text, nb) = h.ok("get_object_permissions", json!({"object_type": "notebook", "path": notebook})).await;
-    assert_eq!(levels_of(&nb, "user_name", "demo.user@example.com"), ["CAN_MANAGE"], "the home folder's user owns it: {text}");
+    assert_eq!(
+        levels_of(&nb, "user_name", "demo.user@example.com"),
+        ["CAN_MANAGE"],
+        "the home folder's user owns it: {text}"
+    );
     let text = h.err("get_object_permissions", json!({"object_type": "notebook", "path": "/Shared"})).await;
     assert!(text.contains("use object_type directory"), "{text}");
 }

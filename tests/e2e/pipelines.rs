@@ -59,7 +59,14 @@ async fn lists_every_pipelines_tool_with_schemas_and_annotations() {
         let a = tools.iter().find(|t| t.name == name).unwrap().annotations.clone().unwrap();
         (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
     };
-    for read in ["list_pipelines", "get_pipeline", "list_pipeline_updates", "get_pipeline_update", "list_pipeline_events", "wait_for_pipeline_update"] {
+    for read in [
+        "list_pipelines",
+        "get_pipeline",
+        "list_pipeline_updates",
+        "get_pipeline_update",
+        "list_pipeline_events",
+        "wait_for_pipeline_update",
+    ] {
         assert_eq!(hints(read), (Some(true), Some(false), Some(true)), "{read}");
     }
     for destructive in ["update_pipeline", "delete_pipeline", "stop_pipeline"] {
@@ -72,9 +79,8 @@ async fn lists_every_pipelines_tool_with_schemas_and_annotations() {
 #[tokio::test]
 async fn a_pipeline_lives_its_whole_life_through_the_tools() {
     let h = Harness::start(&["pipelines"]).await;
-    let (text, preview) = h
-        .ok("create_pipeline", json!({"name": "preview", "notebooks": ["/Shared/x"], "dry_run": true}))
-        .await;
+    let (text, preview) =
+        h.ok("create_pipeline", json!({"name": "preview", "notebooks": ["/Shared/x"], "dry_run": true})).await;
     assert!(text.contains("dry run"), "{text}");
     assert_eq!(preview["settings"]["name"], "preview");
     let (_, none) = h.ok("list_pipelines", json!({"name_contains": "preview"})).await;
@@ -102,11 +108,18 @@ async fn a_pipeline_lives_its_whole_life_through_the_tools() {
     assert!(stale.contains("changed by someone else"), "{stale}");
 
     let (text, done) = h.ok("start_pipeline_update", json!({"pipeline_id": id, "wait": true})).await;
-    assert_eq!((done["finished"].clone(), done["update"]["state"].clone()), (json!(true), json!("COMPLETED")), "{text}");
+    assert_eq!(
+        (done["finished"].clone(), done["update"]["state"].clone()),
+        (json!(true), json!("COMPLETED")),
+        "{text}"
+    );
     let first = done["update_id"].as_str().unwrap().to_string();
 
     let (text, started) = h
-        .ok("start_pipeline_update", json!({"pipeline_id": id, "full_refresh_tables": ["orders_bronze"], "refresh_tables": ["orders_silver"]}))
+        .ok(
+            "start_pipeline_update",
+            json!({"pipeline_id": id, "full_refresh_tables": ["orders_bronze"], "refresh_tables": ["orders_silver"]}),
+        )
         .await;
     assert!(text.contains("Call wait_for_pipeline_update"), "{text}");
     let second = started["update_id"].as_str().unwrap().to_string();
@@ -165,7 +178,8 @@ async fn lists_pipelines_and_events_one_page_at_a_time_with_filters() {
     let mut levels = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..20 {
-        let mut args = json!({"pipeline_id": SALES_ETL, "levels": ["INFO"], "event_types": ["flow_progress"], "limit": 4});
+        let mut args =
+            json!({"pipeline_id": SALES_ETL, "levels": ["INFO"], "event_types": ["flow_progress"], "limit": 4});
         if let Some(t) = &token {
             args["page_token"] = json!(t);
         }
@@ -180,7 +194,8 @@ async fn lists_pipelines_and_events_one_page_at_a_time_with_filters() {
     }
     assert!(levels.len() > 4, "more than one page of flow progress: {levels:?}");
     assert!(levels.iter().all(|(l, t)| l == "INFO" && t == "flow_progress"), "{levels:?}");
-    let (_, oldest) = h.ok("list_pipeline_events", json!({"pipeline_id": SALES_ETL, "oldest_first": true, "limit": 1})).await;
+    let (_, oldest) =
+        h.ok("list_pipeline_events", json!({"pipeline_id": SALES_ETL, "oldest_first": true, "limit": 1})).await;
     assert_eq!(oldest["events"][0]["event_type"], "user_action", "the creation comes first");
 }
 
@@ -192,10 +207,15 @@ async fn a_failed_update_says_why_and_errors_can_be_listed() {
     assert!(!failed["errors"].as_array().unwrap().is_empty(), "{failed}");
     assert!(text.contains("AnalysisException") && text.contains("TABLE_OR_VIEW_NOT_FOUND"), "{text}");
     let update_id = failed["update_id"].as_str().unwrap();
-    let (text, errors) =
-        h.ok("list_pipeline_events", json!({"pipeline_id": INVENTORY, "levels": ["ERROR"], "update_id": update_id})).await;
+    let (text, errors) = h
+        .ok("list_pipeline_events", json!({"pipeline_id": INVENTORY, "levels": ["ERROR"], "update_id": update_id}))
+        .await;
     let events = errors["events"].as_array().unwrap();
-    assert!(!events.is_empty() && events.iter().all(|e| e["level"] == "ERROR" && e["origin"]["update_id"] == json!(update_id)), "{text}");
+    assert!(
+        !events.is_empty()
+            && events.iter().all(|e| e["level"] == "ERROR" && e["origin"]["update_id"] == json!(update_id)),
+        "{text}"
+    );
     let (text, _) = h.ok("get_pipeline", json!({"pipeline_id": INVENTORY})).await;
     assert!(text.contains("UNHEALTHY"), "{text}");
 }
@@ -203,9 +223,15 @@ async fn a_failed_update_says_why_and_errors_can_be_listed() {
 #[tokio::test]
 async fn bad_requests_are_clear_errors() {
     let h = Harness::start(&["pipelines"]).await;
-    let text = h.err("start_pipeline_update", json!({"pipeline_id": SALES_ETL, "full_refresh": true, "full_refresh_tables": ["x"]})).await;
+    let text = h
+        .err(
+            "start_pipeline_update",
+            json!({"pipeline_id": SALES_ETL, "full_refresh": true, "full_refresh_tables": ["x"]}),
+        )
+        .await;
     assert!(text.contains("not both"), "{text}");
-    let text = h.err("start_pipeline_update", json!({"pipeline_id": SALES_ETL, "refresh_tables": ["no_such_table"]})).await;
+    let text =
+        h.err("start_pipeline_update", json!({"pipeline_id": SALES_ETL, "refresh_tables": ["no_such_table"]})).await;
     assert!(text.contains("no_such_table") && text.contains("not defined"), "{text}");
     let text = h.err("create_pipeline", json!({"name": "no-source"})).await;
     assert!(text.contains("notebooks or files"), "{text}");
@@ -230,7 +256,10 @@ async fn a_wait_that_runs_out_says_how_to_poll_and_a_second_update_is_refused() 
         text.contains(&format!("Call wait_for_pipeline_update with pipeline_id {SALES_ETL} and update_id {update_id}")),
         "{text}"
     );
-    assert!(h.requests_to("POST", &format!("/api/2.0/pipelines/{SALES_ETL}/stop")).is_empty(), "a wait that runs out stops nothing");
+    assert!(
+        h.requests_to("POST", &format!("/api/2.0/pipelines/{SALES_ETL}/stop")).is_empty(),
+        "a wait that runs out stops nothing"
+    );
     let refused = h.err("start_pipeline_update", json!({"pipeline_id": SALES_ETL})).await;
     assert!(refused.contains("active update") && refused.contains("stop_pipeline"), "{refused}");
     let (text, stopped) = h.ok("stop_pipeline", json!({"pipeline_id": SALES_ETL})).await;
@@ -262,7 +291,9 @@ async fn cancelling_a_started_update_stops_it_but_cancelling_a_wait_does_not() {
     let other = Setup::new(&["pipelines"]).transition_delay(Duration::from_secs(60)).start().await;
     let (_, started) = other.ok("start_pipeline_update", json!({"pipeline_id": SALES_ETL})).await;
     let update_id = started["update_id"].as_str().unwrap();
-    let handle = other.call_cancellable("wait_for_pipeline_update", json!({"pipeline_id": SALES_ETL, "update_id": update_id})).await;
+    let handle = other
+        .call_cancellable("wait_for_pipeline_update", json!({"pipeline_id": SALES_ETL, "update_id": update_id}))
+        .await;
     other.wait_request("GET", &format!("/api/2.0/pipelines/{SALES_ETL}/updates/{update_id}")).await;
     handle.cancel(Some("test".into())).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -275,14 +306,18 @@ async fn waiting_reports_progress() {
     let (text, done) = h.ok("start_pipeline_update", json!({"pipeline_id": SALES_ETL, "wait": true})).await;
     assert_eq!(done["update"]["state"], "COMPLETED", "{text}");
     let progress = h.progress.lock().unwrap().clone();
-    assert!(progress.iter().any(|p| p.message.as_deref().is_some_and(|m| m.contains("RUNNING") || m.contains("WAITING"))), "{progress:?}");
+    assert!(
+        progress.iter().any(|p| p.message.as_deref().is_some_and(|m| m.contains("RUNNING") || m.contains("WAITING"))),
+        "{progress:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_user_sees_and_runs_only_what_they_were_granted() {
     let h = Setup::new(&["pipelines"]).token(ALICE_TOKEN).start().await;
     let (_, listed) = h.ok("list_pipelines", json!({})).await;
-    let names: Vec<&str> = listed["pipelines"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        listed["pipelines"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["sales-etl"]);
     h.ok("get_pipeline", json!({"pipeline_id": SALES_ETL})).await;
     let text = h.err("start_pipeline_update", json!({"pipeline_id": SALES_ETL})).await;

@@ -69,7 +69,12 @@ struct Created {
 }
 
 /// Create a context and wait until it is Running (or fail saying why).
-fn create_context(ctx: &Context, cluster_id: &str, language: Language, timeout: Duration) -> Result<(String, databricks_mcp_sdk::Compensation)> {
+fn create_context(
+    ctx: &Context,
+    cluster_id: &str,
+    language: Language,
+    timeout: Duration,
+) -> Result<(String, databricks_mcp_sdk::Compensation)> {
     let created: Created = ctx
         .send(post("contexts/create", json!({ "clusterId": cluster_id, "language": language.as_str() }))?)?
         .json()
@@ -171,7 +176,9 @@ fn timeout(seconds: Option<u32>, default: u32) -> Duration {
 
 fn describe(result: &CommandResult, max_rows: usize) -> String {
     match &result.outcome {
-        Some(outcome) if result.status == "Cancelled" => format!("Command {} was cancelled.\n{}", result.command_id, outcome.text(max_rows)),
+        Some(outcome) if result.status == "Cancelled" => {
+            format!("Command {} was cancelled.\n{}", result.command_id, outcome.text(max_rows))
+        }
         Some(outcome) => outcome.text(max_rows),
         None => format!("Command {} is {}.", result.command_id, result.status),
     }
@@ -432,7 +439,8 @@ fn cancel_command(ctx: &Context, args: CancelCommand) -> Result<Output<CommandRe
         return Ok(Output::new(text, result));
     }
     ctx.send(cancel_request(&args.cluster_id, &args.context_id, &args.command_id)?)?.json::<Value>()?;
-    let (current, _) = wait_command(ctx, &args.cluster_id, &args.context_id, &args.command_id, Duration::from_secs(60))?;
+    let (current, _) =
+        wait_command(ctx, &args.cluster_id, &args.context_id, &args.command_id, Duration::from_secs(60))?;
     let result = result_of(&args.cluster_id, Some(&args.context_id), current, 10_000);
     let text = format!("Cancelled command {}: it is {}.", args.command_id, result.status);
     Ok(Output::new(text, result))

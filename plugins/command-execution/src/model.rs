@@ -84,11 +84,8 @@ fn cut(text: &str, max: usize, keep_end: bool) -> (String, bool) {
     if count <= max {
         return (text.to_string(), false);
     }
-    let kept: String = if keep_end {
-        text.chars().skip(count - max).collect()
-    } else {
-        text.chars().take(max).collect()
-    };
+    let kept: String =
+        if keep_end { text.chars().skip(count - max).collect() } else { text.chars().take(max).collect() };
     (kept, true)
 }
 
@@ -108,7 +105,8 @@ impl Outcome {
             }
             "table" => {
                 let schema = results.get("schema").and_then(Value::as_array).cloned().unwrap_or_default();
-                let field = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").trim_matches('"').to_string();
+                let field =
+                    |c: &Value, k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").trim_matches('"').to_string();
                 outcome.table = Some(Table {
                     columns: schema.iter().map(|c| field(c, "name")).collect(),
                     types: schema.iter().map(|c| field(c, "type")).collect(),
@@ -117,7 +115,8 @@ impl Outcome {
                 });
             }
             "image" | "images" => {
-                let names = results.get("fileNames").or_else(|| results.get("fileName")).cloned().unwrap_or(Value::Null);
+                let names =
+                    results.get("fileNames").or_else(|| results.get("fileName")).cloned().unwrap_or(Value::Null);
                 outcome.output = Some(format!("The command produced an image ({names}); images are not shown here."));
             }
             _ => {
@@ -164,7 +163,11 @@ impl Outcome {
                 "({} row{}{}{})",
                 table.rows.len(),
                 if table.rows.len() == 1 { "" } else { "s" },
-                if shown < table.rows.len() { format!(", {shown} shown; all are in the structured result") } else { String::new() },
+                if shown < table.rows.len() {
+                    format!(", {shown} shown; all are in the structured result")
+                } else {
+                    String::new()
+                },
                 if table.truncated { ", cut by the cluster" } else { "" }
             ));
             return lines.join("\n");

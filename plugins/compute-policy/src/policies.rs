@@ -129,7 +129,9 @@ pub(crate) fn list_cluster_policies(ctx: &Context, args: ListPolicies) -> Result
         policies: Vec<Json<Policy>>,
     }
     let request = if args.newest_first {
-        Request::new(Method::Get, format!("{API}/list")).query("sort_column", "POLICY_CREATION_TIME").query("sort_order", "DESC")
+        Request::new(Method::Get, format!("{API}/list"))
+            .query("sort_column", "POLICY_CREATION_TIME")
+            .query("sort_order", "DESC")
     } else {
         Request::new(Method::Get, format!("{API}/list")).query("sort_column", "POLICY_NAME").query("sort_order", "ASC")
     };
@@ -301,7 +303,9 @@ pub(crate) fn edit_cluster_policy(ctx: &Context, args: EditPolicy) -> Result<Out
     let current = fetch(ctx, &args.policy_id)?;
     let mut body = Map::new();
     let family_based = current.value().get("policy_family_id").is_some_and(|f| !f.is_null());
-    for key in ["name", "description", "max_clusters_per_user", "policy_family_id", "policy_family_definition_overrides"] {
+    for key in
+        ["name", "description", "max_clusters_per_user", "policy_family_id", "policy_family_definition_overrides"]
+    {
         if let Some(value) = current.value().get(key) {
             body.insert(key.into(), value.clone());
         }

@@ -216,7 +216,9 @@ pub(crate) fn create_instance_pool(ctx: &Context, args: CreatePool) -> Result<Ou
     args.settings.check()?;
     let mut body = args.cloud.clone().unwrap_or_default();
     for key in body.keys() {
-        if !["aws_attributes", "azure_attributes", "gcp_attributes", "disk_spec", "enable_elastic_disk"].contains(&key.as_str()) {
+        if !["aws_attributes", "azure_attributes", "gcp_attributes", "disk_spec", "enable_elastic_disk"]
+            .contains(&key.as_str())
+        {
             return Err(ToolError::invalid(format!("cloud.{key} is not a cloud setting of instance pools")));
         }
     }

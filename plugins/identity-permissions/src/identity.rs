@@ -249,7 +249,12 @@ pub(crate) fn list_users(ctx: &Context, args: ListPrincipals) -> Result<Output<U
     let filter = args.name_contains.as_deref().map(|t| contains_filter("userName", t)).transpose()?;
     let page = scim_page::<Json<User>>(ctx, "Users", filter, "userName", "id,userName,displayName,active", &args)?;
     let users = page.items.iter().map(Json::get).collect::<Result<Vec<User>>>()?;
-    let text = listing(&Page { items: users, next_page_token: page.next_page_token.clone(), raw: page.raw.clone() }, User::line, "No users match.", "users");
+    let text = listing(
+        &Page { items: users, next_page_token: page.next_page_token.clone(), raw: page.raw.clone() },
+        User::line,
+        "No users match.",
+        "users",
+    );
     Ok(Output::new(text, UserList { users: page.items, next_page_token: page.next_page_token }))
 }
 
@@ -304,7 +309,12 @@ pub(crate) fn list_groups(ctx: &Context, args: ListPrincipals) -> Result<Output<
     let filter = args.name_contains.as_deref().map(|t| contains_filter("displayName", t)).transpose()?;
     let page = scim_page::<Json<Group>>(ctx, "Groups", filter, "displayName", "id,displayName,members", &args)?;
     let groups = page.items.iter().map(Json::get).collect::<Result<Vec<Group>>>()?;
-    let text = listing(&Page { items: groups, next_page_token: page.next_page_token.clone(), raw: page.raw.clone() }, Group::line, "No groups match.", "groups");
+    let text = listing(
+        &Page { items: groups, next_page_token: page.next_page_token.clone(), raw: page.raw.clone() },
+        Group::line,
+        "No groups match.",
+        "groups",
+    );
     Ok(Output::new(text, GroupList { groups: page.items, next_page_token: page.next_page_token }))
 }
 
@@ -432,7 +442,12 @@ pub(crate) fn list_group_members(ctx: &Context, args: ListGroupMembers) -> Resul
     }
     Ok(Output::new(
         lines.join("\n"),
-        MemberList { group: group.name().to_string(), members: page.items, total, next_page_token: page.next_page_token },
+        MemberList {
+            group: group.name().to_string(),
+            members: page.items,
+            total,
+            next_page_token: page.next_page_token,
+        },
     ))
 }
 
@@ -467,7 +482,10 @@ pub(crate) fn list_service_principals(ctx: &Context, args: ListPrincipals) -> Re
         "No service principals match.",
         "service principals",
     );
-    Ok(Output::new(text, ServicePrincipalList { service_principals: page.items, next_page_token: page.next_page_token }))
+    Ok(Output::new(
+        text,
+        ServicePrincipalList { service_principals: page.items, next_page_token: page.next_page_token },
+    ))
 }
 
 /// Arguments naming one service principal.
@@ -483,7 +501,10 @@ pub struct GetServicePrincipal {
 
 /// Get one service principal, by SCIM id or application id: name, groups, entitlements.
 #[tool(read_only, idempotent, title = "Get service principal")]
-pub(crate) fn get_service_principal(ctx: &Context, args: GetServicePrincipal) -> Result<Output<Json<ServicePrincipal>>> {
+pub(crate) fn get_service_principal(
+    ctx: &Context,
+    args: GetServicePrincipal,
+) -> Result<Output<Json<ServicePrincipal>>> {
     let raw: Json<ServicePrincipal> = match (args.id, args.application_id) {
         (Some(id), None) => ctx.get(&scim(&format!("ServicePrincipals/{}", segment(&id))), &[])?,
         (None, Some(app_id)) => {

@@ -57,8 +57,6 @@ impl ObjectType {
     }
 }
 
-
-
 /// Arguments naming one object.
 #[schema]
 pub struct ObjectRef {
@@ -96,7 +94,9 @@ impl ObjectRef {
                 }
                 Ok(status.object_id.to_string())
             }
-            (None, Some(_)) => Err(ToolError::invalid("path applies to notebooks and directories only; give object_id")),
+            (None, Some(_)) => {
+                Err(ToolError::invalid("path applies to notebooks and directories only; give object_id"))
+            }
             _ => Err(ToolError::invalid("give exactly one of object_id or path")),
         }
     }
@@ -184,7 +184,12 @@ pub struct ObjectPermissions {
     pub access_control_list: Vec<AccessControl>,
 }
 
-fn describe(object: &ObjectRef, id: &str, raw: Json<ObjectPermissions>, heading: &str) -> Result<Output<Json<ObjectPermissions>>> {
+fn describe(
+    object: &ObjectRef,
+    id: &str,
+    raw: Json<ObjectPermissions>,
+    heading: &str,
+) -> Result<Output<Json<ObjectPermissions>>> {
     let acl = raw.get()?;
     let mut lines = vec![format!("{heading} {} {id}:", object.object_type.noun())];
     lines.extend(acl.access_control_list.iter().map(|a| format!("  {}", a.line())));
@@ -250,7 +255,12 @@ fn body(grants: &[Grant]) -> Result<Value> {
     Ok(json!({ "access_control_list": entries }))
 }
 
-fn change(ctx: &Context, args: ChangePermissions, method: Method, heading: &str) -> Result<Output<Json<ObjectPermissions>>> {
+fn change(
+    ctx: &Context,
+    args: ChangePermissions,
+    method: Method,
+    heading: &str,
+) -> Result<Output<Json<ObjectPermissions>>> {
     let id = args.object.resolve(ctx)?;
     let request = Request::new(method, args.object.api_path(&id)).json(&body(&args.access_control_list)?)?;
     let raw: Json<ObjectPermissions> = ctx.send(request)?.json()?;
@@ -261,7 +271,10 @@ fn change(ctx: &Context, args: ChangePermissions, method: Method, heading: &str)
 /// listed is removed (the owner and the admins keep theirs). Use `update_object_permissions` to
 /// add a grant without touching the others. Returns the resulting permissions.
 #[tool(destructive, idempotent, title = "Set object permissions")]
-pub(crate) fn set_object_permissions(ctx: &Context, args: ChangePermissions) -> Result<Output<Json<ObjectPermissions>>> {
+pub(crate) fn set_object_permissions(
+    ctx: &Context,
+    args: ChangePermissions,
+) -> Result<Output<Json<ObjectPermissions>>> {
     change(ctx, args, Method::Put, "Permissions replaced; now on")
 }
 
@@ -269,7 +282,10 @@ pub(crate) fn set_object_permissions(ctx: &Context, args: ChangePermissions) -> 
 /// or a user attach to a cluster. A principal already holding a level gets the new one as well.
 /// Returns the resulting permissions.
 #[tool(idempotent, title = "Update object permissions")]
-pub(crate) fn update_object_permissions(ctx: &Context, args: ChangePermissions) -> Result<Output<Json<ObjectPermissions>>> {
+pub(crate) fn update_object_permissions(
+    ctx: &Context,
+    args: ChangePermissions,
+) -> Result<Output<Json<ObjectPermissions>>> {
     if args.access_control_list.is_empty() {
         return Err(ToolError::invalid("give at least one grant in access_control_list"));
     }

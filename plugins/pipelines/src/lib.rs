@@ -100,8 +100,7 @@ fn list_pipelines(ctx: &Context, args: ListPipelines) -> Result<Output<PipelineL
         limit,
         args.page_token.as_deref(),
     )?;
-    let mut lines =
-        page.items.iter().map(|p| p.get().map(|p| p.line())).collect::<Result<Vec<_>>>()?;
+    let mut lines = page.items.iter().map(|p| p.get().map(|p| p.line())).collect::<Result<Vec<_>>>()?;
     if lines.is_empty() {
         lines.push("No pipelines match.".to_string());
     }
@@ -211,9 +210,7 @@ fn create_pipeline(ctx: &Context, args: CreatePipeline) -> Result<Output<Pipelin
         return Err(ToolError::invalid("name is required"));
     }
     if !body.get("libraries").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
-        return Err(ToolError::invalid(
-            "give the pipeline's source: notebooks or files (or settings.libraries)",
-        ));
+        return Err(ToolError::invalid("give the pipeline's source: notebooks or files (or settings.libraries)"));
     }
     // A create takes the configuration whole; nulls only make sense as removals on update.
     if let Some(Value::Object(config)) = body.get_mut("configuration") {

@@ -62,21 +62,13 @@ impl Pipeline {
 
     /// One line a model can read at a glance.
     pub fn line(&self) -> String {
-        let mut line = format!(
-            "{} ({}): {}",
-            self.name(),
-            self.pipeline_id,
-            self.state.as_deref().unwrap_or("UNKNOWN")
-        );
+        let mut line =
+            format!("{} ({}): {}", self.name(), self.pipeline_id, self.state.as_deref().unwrap_or("UNKNOWN"));
         if let Some(health) = &self.health {
             line.push_str(&format!(", {health}"));
         }
         if let Some(last) = self.latest_updates.as_ref().and_then(|u| u.first()) {
-            line.push_str(&format!(
-                ", last update {} {}",
-                last.update_id,
-                last.state.as_deref().unwrap_or("UNKNOWN")
-            ));
+            line.push_str(&format!(", last update {} {}", last.update_id, last.state.as_deref().unwrap_or("UNKNOWN")));
         }
         line
     }
@@ -237,9 +229,7 @@ impl Event {
         let kind = self.event_type.as_deref().unwrap_or("event");
         let message = self.message.as_deref().unwrap_or("");
         let mut line = format!("{when}  {level:<5}  {kind}: {message}");
-        if let Some(exception) =
-            self.error.as_ref().and_then(|e| e.exceptions.as_ref()).and_then(|e| e.first())
-        {
+        if let Some(exception) = self.error.as_ref().and_then(|e| e.exceptions.as_ref()).and_then(|e| e.first()) {
             line.push_str(&format!(
                 "\n    {}: {}",
                 exception.class_name.as_deref().unwrap_or("error"),

@@ -46,7 +46,12 @@ fn settled(update: &Update) -> bool {
 }
 
 /// The text and result for an update as it stands, with the errors of a failed one.
-fn describe(ctx: &Context, pipeline_id: &str, raw: Json<Update>, waited: Option<Duration>) -> Result<Output<UpdateResult>> {
+fn describe(
+    ctx: &Context,
+    pipeline_id: &str,
+    raw: Json<Update>,
+    waited: Option<Duration>,
+) -> Result<Output<UpdateResult>> {
     let update = raw.get()?;
     let finished = settled(&update);
     let mut lines = vec![format!("Update {}", update.line())];
@@ -73,7 +78,13 @@ fn describe(ctx: &Context, pipeline_id: &str, raw: Json<Update>, waited: Option<
     }
     Ok(Output::new(
         lines.join("\n"),
-        UpdateResult { pipeline_id: pipeline_id.to_string(), update_id: update.update_id.clone(), finished, update: raw, errors },
+        UpdateResult {
+            pipeline_id: pipeline_id.to_string(),
+            update_id: update.update_id.clone(),
+            finished,
+            update: raw,
+            errors,
+        },
     ))
 }
 
@@ -210,11 +221,9 @@ pub(crate) fn wait_for_pipeline_update(ctx: &Context, args: WaitForUpdate) -> Re
 
 fn latest_update(ctx: &Context, pipeline_id: &str) -> Result<String> {
     let pipeline = fetch(ctx, pipeline_id)?.get()?;
-    pipeline
-        .latest_updates
-        .and_then(|u| u.into_iter().next())
-        .map(|u| u.update_id)
-        .ok_or_else(|| ToolError::Failed(format!("pipeline {pipeline_id} has never run; start it with start_pipeline_update")))
+    pipeline.latest_updates.and_then(|u| u.into_iter().next()).map(|u| u.update_id).ok_or_else(|| {
+        ToolError::Failed(format!("pipeline {pipeline_id} has never run; start it with start_pipeline_update"))
+    })
 }
 
 /// Arguments of `stop_pipeline`.

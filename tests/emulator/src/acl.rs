@@ -171,7 +171,10 @@ impl Acls {
     /// Makes an object of a [`REGISTERED_KINDS`] kind known to the Permissions API, owned by
     /// `owner` (a user name or application id). A family calls this when it creates the object and
     /// [`Acls::forget`] when it deletes it.
-    #[allow(dead_code, reason = "called by the families of registered kinds (serving endpoints) as they create objects")]
+    #[allow(
+        dead_code,
+        reason = "called by the families of registered kinds (serving endpoints) as they create objects"
+    )]
     pub fn register(&mut self, kind: &ObjectKind, id: &str, owner: &str) {
         self.owners.insert((kind.api_name, id.to_owned()), owner.to_owned());
     }
@@ -325,7 +328,13 @@ mod tests {
         acls.register(&SERVING_ENDPOINT, "ep1", "bob@example.com");
         acls.grant(&SERVING_ENDPOINT, "ep1", Grantee::User("a".into()), "CAN_QUERY");
         assert_eq!(acls.registered_owner(&SERVING_ENDPOINT, "ep1"), Some("bob@example.com"));
-        assert!(acls.allows(&SERVING_ENDPOINT, "ep1", &caller("bob@example.com", &[], false), Some("bob@example.com"), "CAN_MANAGE"));
+        assert!(acls.allows(
+            &SERVING_ENDPOINT,
+            "ep1",
+            &caller("bob@example.com", &[], false),
+            Some("bob@example.com"),
+            "CAN_MANAGE"
+        ));
         acls.forget(&SERVING_ENDPOINT, "ep1");
         assert_eq!(acls.registered_owner(&SERVING_ENDPOINT, "ep1"), None);
         assert_eq!(acls.effective(&SERVING_ENDPOINT, "ep1", &caller("a", &[], false), None), None);

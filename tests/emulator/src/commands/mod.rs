@@ -126,9 +126,9 @@ fn require_running(ws: &mut Workspace, app: &AppState, caller: &Caller, cluster_
 fn drop_stale(ws: &mut Workspace, app: &AppState) {
     let runtimes: BTreeMap<String, clusters::Runtime> =
         clusters::runtimes(&mut ws.clusters, app.clock.moment()).into_iter().collect();
-    ws.contexts.by_id.retain(|_, c| {
-        runtimes.get(&c.cluster_id).is_some_and(|r| r.up && r.spark_context_id == c.spark_context_id)
-    });
+    ws.contexts
+        .by_id
+        .retain(|_, c| runtimes.get(&c.cluster_id).is_some_and(|r| r.up && r.spark_context_id == c.spark_context_id));
 }
 
 fn context<'a>(contexts: &'a mut Contexts, cluster_id: &str, context_id: &str) -> Result<&'a mut Context, ApiError> {

@@ -24,7 +24,10 @@ pub(crate) fn sql(unity: &mut Unity, command: &str, user: &str, now: u64) -> (bo
                 .collect();
             let truncated = outcome.rows.len() > MAX_TABLE_ROWS;
             let data: Vec<Value> = outcome.rows.into_iter().take(MAX_TABLE_ROWS).map(|row| json!(row)).collect();
-            (true, json!({"resultType": "table", "data": data, "schema": schema, "truncated": truncated, "isJsonSchema": true}))
+            (
+                true,
+                json!({"resultType": "table", "data": data, "schema": schema, "truncated": truncated, "isJsonSchema": true}),
+            )
         }
         Err(e) => (
             false,

@@ -70,9 +70,8 @@ fn not_found(id: &str) -> ApiError {
 /// The `script` field: valid base64 of at most [`MAX_SCRIPT_BYTES`].
 fn script(body: &Map<String, Value>) -> ApiResult<String> {
     let encoded = required(body, "script")?;
-    let decoded = STANDARD
-        .decode(encoded)
-        .map_err(|_| ApiError::invalid_parameter("The script must be base64-encoded."))?;
+    let decoded =
+        STANDARD.decode(encoded).map_err(|_| ApiError::invalid_parameter("The script must be base64-encoded."))?;
     if decoded.len() > MAX_SCRIPT_BYTES {
         return Err(ApiError::invalid_parameter(format!(
             "The script is {} bytes; the limit is {MAX_SCRIPT_BYTES} bytes.",

@@ -77,10 +77,9 @@ pub(crate) fn families_router() -> Router<Arc<AppState>> {
 
 /// The global init script endpoints, to be nested under `/api/2.0/global-init-scripts`.
 pub(crate) fn init_scripts_router() -> Router<Arc<AppState>> {
-    Router::new().route("/", get(init_scripts::list).post(init_scripts::create)).route(
-        "/{script_id}",
-        get(init_scripts::get).patch(init_scripts::update).delete(init_scripts::delete),
-    )
+    Router::new()
+        .route("/", get(init_scripts::list).post(init_scripts::create))
+        .route("/{script_id}", get(init_scripts::get).patch(init_scripts::update).delete(init_scripts::delete))
 }
 
 /// A 16-digit upper-case hex id, as policies and init scripts have.

@@ -130,9 +130,8 @@ fn from_body(body: &Map<String, Value>, id: String, creator: &str, created_at: u
             ));
         }
         (Some(family_id), None) => {
-            let family = family(family_id).ok_or_else(|| {
-                ApiError::invalid_parameter(format!("Policy family {family_id} does not exist."))
-            })?;
+            let family = family(family_id)
+                .ok_or_else(|| ApiError::invalid_parameter(format!("Policy family {family_id} does not exist.")))?;
             let mut definition = json_object("definition", family.definition)?;
             if let Some(overrides) = &family_overrides {
                 definition.extend(json_object("policy_family_definition_overrides", overrides)?);
@@ -231,7 +230,8 @@ pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Valu
     let ws = app.workspace();
     let mut policies: Vec<&Policy> = ws.compute_policy.policies.values().collect();
     policies.sort_by(|a, b| {
-        let order = if by_time { a.created_at.cmp(&b.created_at) } else { a.name.to_lowercase().cmp(&b.name.to_lowercase()) };
+        let order =
+            if by_time { a.created_at.cmp(&b.created_at) } else { a.name.to_lowercase().cmp(&b.name.to_lowercase()) };
         if descending { order.reverse() } else { order }
     });
     if policies.is_empty() {

@@ -122,7 +122,11 @@ fn settings(body: &Map<String, Value>, creator: &str, id: String) -> ApiResult<P
     if let Some(unknown) = preloaded_spark_versions.iter().find(|v| !clusters::spark_version_exists(v)) {
         return Err(ApiError::invalid_parameter(format!("Spark version {unknown} is not supported.")));
     }
-    let extra = body.iter().filter(|(k, _)| PASSED_THROUGH.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let extra = body
+        .iter()
+        .filter(|(k, _)| PASSED_THROUGH.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(Pool {
         id,
         name,

@@ -83,11 +83,8 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
             None => Err(crate::pipelines::not_found(id)),
         },
         "notebooks" | "directories" => {
-            let (kind, noun) = if object_type == "notebooks" {
-                (&acl::NOTEBOOK, "Notebook")
-            } else {
-                (&acl::DIRECTORY, "Directory")
-            };
+            let (kind, noun) =
+                if object_type == "notebooks" { (&acl::NOTEBOOK, "Notebook") } else { (&acl::DIRECTORY, "Directory") };
             let found = id.parse::<i64>().ok().and_then(|object_id| ws.workspace_tree.by_id(object_id));
             let Some((path, object)) = found else { return Err(missing(noun, id)) };
             let is_folder = object.kind.is_folder();

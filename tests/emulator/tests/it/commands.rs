@@ -86,7 +86,8 @@ async fn sql_commands_answer_tables_from_the_catalog() {
                       "command": "SELECT trip_id FROM main.default.trips ORDER BY trip_id LIMIT 2"});
     let (_, created) = api.post("/api/1.2/commands/execute", body).await;
     let id = created["id"].as_str().expect("command id");
-    let (_, done) = api.get("/api/1.2/commands/status", &[("clusterId", SHARED), ("contextId", &ctx), ("commandId", id)]).await;
+    let (_, done) =
+        api.get("/api/1.2/commands/status", &[("clusterId", SHARED), ("contextId", &ctx), ("commandId", id)]).await;
     assert_eq!(done["status"], "Finished", "{done}");
     assert_eq!(done["results"]["resultType"], "table");
     assert_eq!(done["results"]["schema"][0]["name"], "trip_id");
@@ -97,7 +98,11 @@ async fn sql_commands_answer_tables_from_the_catalog() {
 async fn contexts_need_attach_permission_and_die_with_the_cluster() {
     let api = Api::start().await;
     let denied = api
-        .post_as(databricks_emulator::ALICE_TOKEN, "/api/1.2/contexts/create", json!({"clusterId": "0101-000000-report01"}))
+        .post_as(
+            databricks_emulator::ALICE_TOKEN,
+            "/api/1.2/contexts/create",
+            json!({"clusterId": "0101-000000-report01"}),
+        )
         .await;
     assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
     let ctx = context(&api).await;

@@ -146,10 +146,16 @@ async fn pipelines_are_viewed_run_and_managed_by_grant() {
     let path = format!("/api/2.0/permissions/pipelines/{SALES_ETL}");
     let url = api.url(&path);
     let body = json!({"access_control_list": [{"user_name": alice, "permission_level": "CAN_RUN"}]});
-    let (status, acl) = crate::util::read(api.http.patch(url).json(&body).bearer_auth(databricks_emulator::DEMO_TOKEN).send().await).await;
+    let (status, acl) =
+        crate::util::read(api.http.patch(url).json(&body).bearer_auth(databricks_emulator::DEMO_TOKEN).send().await)
+            .await;
     assert_eq!(status, StatusCode::OK, "{acl}");
-    assert_eq!((acl["object_id"].as_str(), acl["object_type"].as_str()), (Some(&*format!("/pipelines/{SALES_ETL}")), Some("pipelines")));
-    let (status, started) = api.post_as(ALICE_TOKEN, &format!("/api/2.0/pipelines/{SALES_ETL}/updates"), json!({})).await;
+    assert_eq!(
+        (acl["object_id"].as_str(), acl["object_type"].as_str()),
+        (Some(&*format!("/pipelines/{SALES_ETL}")), Some("pipelines"))
+    );
+    let (status, started) =
+        api.post_as(ALICE_TOKEN, &format!("/api/2.0/pipelines/{SALES_ETL}/updates"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let (_, levels) = api.get(&format!("{path}/permissionLevels"), &[]).await;
     assert_eq!(levels["permission_levels"].as_array().map(Vec::len), Some(4));
@@ -162,7 +168,10 @@ async fn notebooks_and_directories_are_addressed_by_object_id() {
     let id = shared["object_id"].as_i64().expect("an object id").to_string();
     let (status, acl) = api.get(&format!("/api/2.0/permissions/directories/{id}"), &[]).await;
     assert_eq!(status, StatusCode::OK, "{acl}");
-    assert_eq!((acl["object_id"].as_str(), acl["object_type"].as_str()), (Some(&*format!("/directories/{id}")), Some("directory")));
+    assert_eq!(
+        (acl["object_id"].as_str(), acl["object_type"].as_str()),
+        (Some(&*format!("/directories/{id}")), Some("directory"))
+    );
     let wrong = api.get(&format!("/api/2.0/permissions/notebooks/{id}"), &[]).await;
     assert_eq!(wrong.0, StatusCode::BAD_REQUEST, "a folder is not a notebook: {}", wrong.1);
     let missing = api.get("/api/2.0/permissions/notebooks/999999999", &[]).await;
