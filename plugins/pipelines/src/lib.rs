@@ -209,7 +209,7 @@ fn create_pipeline(ctx: &Context, args: CreatePipeline) -> Result<Output<Pipelin
     if body.get("name").and_then(Value::as_str).is_none() {
         return Err(ToolError::invalid("name is required"));
     }
-    if !body.get("libraries").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
+    if body.get("libraries").and_then(Value::as_array).is_none_or(|l| l.is_empty()) {
         return Err(ToolError::invalid("give the pipeline's source: notebooks or files (or settings.libraries)"));
     }
     // A create takes the configuration whole; nulls only make sense as removals on update.
