@@ -368,7 +368,7 @@ fn destroy_execution_context(ctx: &Context, args: ContextRef) -> Result<Output<C
     match ctx.send(destroy_request(&args.cluster_id, &args.context_id)?)?.json::<Value>() {
         Ok(_) => {}
         // Gone already (destroyed, or the cluster restarted): what was asked for is true.
-        Err(e) if e.api_error().is_some_and(|a| a.message.contains("does not exist")) => {}
+        Err(e) if e.is_not_found() || e.api_error().is_some_and(|a| a.message.contains("does not exist")) => {}
         Err(e) => return Err(e),
     }
     Ok(Output::new(
