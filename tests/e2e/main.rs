@@ -7,11 +7,15 @@
 
 mod cli;
 mod clusters;
+mod command_execution;
+mod compute_policy;
 mod files;
 mod http;
+mod identity_permissions;
 mod jobs;
 mod libraries;
 mod loading;
+mod pipelines;
 mod policy;
 mod protocol;
 mod readme;

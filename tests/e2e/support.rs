@@ -244,6 +244,37 @@ impl Harness {
         names
     }
 
+    /// Send a `tools/call` that the test can cancel (`handle.cancel(...)`) before it answers.
+    pub async fn call_cancellable(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> rmcp::service::RequestHandle<rmcp::RoleClient> {
+        let Value::Object(arguments) = arguments else { panic!("arguments must be an object") };
+        let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments);
+        self.client
+            .send_cancellable_request(
+                rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(params)),
+                rmcp::service::PeerRequestOptions::no_options(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("sending tools/call {name}: {e}"))
+    }
+
+    /// Wait until the emulator has received `method` on `path`; returns those requests.
+    pub async fn wait_request(&self, method: &str, path: &str) -> Vec<databricks_emulator::RecordedRequest> {
+        within(Duration::from_secs(20), &format!("a {method} {path} request"), async {
+            loop {
+                let requests = self.requests_to(method, path);
+                if !requests.is_empty() {
+                    return requests;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+    }
+
     /// Requests the emulator received with `method` on `path`.
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<databricks_emulator::RecordedRequest> {
         self.emulator.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
