@@ -4,6 +4,7 @@
 //! Names follow `verb_noun` as users of other Databricks MCP servers know them. Lists take
 //! `limit` and `page_token` and return one page at a time.
 
+mod content;
 mod model;
 mod spec;
 
@@ -13,6 +14,7 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
 use databricks_mcp_sdk::format_time;
+use content::{cluster_config, review_cluster_costs};
 use model::{Autoscale, Cluster, ClusterState};
 use spec::{ClusterSpec, EDITABLE_FIELDS, merge};
 
@@ -693,4 +695,7 @@ databricks_mcp_sdk::plugin! {
         unpin_cluster,
         wait_for_cluster,
     ],
+    resources: [cluster_config],
+    prompts: [review_cluster_costs],
+    completions: [cluster_id => content::complete_cluster_ids],
 }
