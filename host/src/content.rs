@@ -78,11 +78,16 @@ pub enum Body {
 }
 
 impl Body {
+    /// Bytes of content.
     pub fn len(&self) -> usize {
         match self {
             Self::Text(t) => t.len(),
             Self::Blob(b) => b.len(),
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

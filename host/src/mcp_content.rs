@@ -72,7 +72,7 @@ pub async fn list(
             let index = listing.iter().position(|p| p.manifest.name == plugin).ok_or_else(|| {
                 McpError::invalid_params(format!("plugin `{plugin}` of this cursor is no longer loaded; list again"), None)
             })?;
-            (index, Some(inner.to_string()))
+            (index, Some(inner.to_string()).filter(|s| !s.is_empty()))
         }
     };
     let client = server.client_for(&context).map_err(|why| McpError::invalid_request(why, None))?;

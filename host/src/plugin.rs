@@ -593,7 +593,7 @@ impl Plugin {
                 };
                 let instance = content_pre.instantiate_async(&mut store).await?;
                 let guest = instance.databricks_mcp_plugin_content();
-                Ok(match invocation {
+                Ok::<_, wasmtime::Error>(match invocation {
                     Invocation::Tool { .. } => unreachable!("handled above"),
                     Invocation::ListResources(cursor) => {
                         Returned::Page(guest.call_list_resources(&mut store, cursor.as_deref(), &context).await?)

@@ -108,3 +108,76 @@ async fn resources_and_prompts_list_changed_on_reload() {
     let names: Vec<String> = h.client.list_all_prompts().await.unwrap().into_iter().map(|p| p.name).collect();
     assert_eq!(names, ["explore_catalog"]);
 }
+
+#[tokio::test]
+async fn debug_job_run_fetches_the_failed_task_and_links_its_output() {
+    let h = Harness::start(&["jobs"]).await;
+    let prompt = get_prompt(&h, "debug_job_run", json!({"run_id": "1021"})).await.unwrap();
+    let text = texts(&prompt);
+    assert!(text.contains("task `transform` (run 102102)") && text.contains("FAILED"), "{text}");
+    for tool in ["get_run_output", "get_job", "list_cluster_events", "repair_run"] {
+        assert!(text.contains(tool), "names `{tool}`: {text}");
+    }
+    let link = prompt["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["content"]["type"] == "resource_link")
+        .unwrap_or_else(|| panic!("a link to the failed task's output: {prompt}"));
+    let uri = link["content"]["uri"].as_str().unwrap();
+    assert_eq!(uri, "databricks://jobs/run/102102/output");
+
+    let output = h.client.read_resource(rmcp::model::ReadResourceRequestParams::new(uri)).await.unwrap();
+    let output = serde_json::to_value(output).unwrap();
+    assert!(output["contents"][0]["text"].as_str().unwrap().contains("Error"), "{output}");
+}
+
+#[tokio::test]
+async fn schedule_notebook_job_gives_the_job_settings_to_create() {
+    let h = Harness::start(&["jobs"]).await;
+    let prompt = get_prompt(&h, "schedule_notebook_job", json!({"notebook_path": "/Shared/reports/fail_report", "timezone": "Europe/Amsterdam"}))
+        .await
+        .unwrap();
+    let text = texts(&prompt);
+    assert!(text.contains("\"quartz_cron_expression\": \"0 0 6 * * ?\"") && text.contains("Europe/Amsterdam"), "{text}");
+    assert!(text.contains("\"notebook_path\": \"/Shared/reports/fail_report\""), "{text}");
+    for tool in ["create_job", "run_job", "wait_for_run", "get_workspace_object_status"] {
+        assert!(text.contains(tool), "names `{tool}`: {text}");
+    }
+}
+
+#[tokio::test]
+async fn review_cluster_costs_sorts_the_clusters_by_what_they_cost() {
+    let h = Harness::start(&["clusters"]).await;
+    let (_, clusters) = h.ok("list_clusters", json!({})).await;
+    let running: Vec<String> = clusters["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "RUNNING")
+        .map(|c| c["cluster_name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!running.is_empty(), "the test seed has a running cluster");
+    let prompt = get_prompt(&h, "review_cluster_costs", json!({})).await.unwrap();
+    let text = texts(&prompt);
+    for name in &running {
+        assert!(text.contains(&format!("`{name}`")), "lists the running cluster {name}: {text}");
+    }
+    for tool in ["list_cluster_events", "terminate_cluster", "edit_cluster", "resize_cluster"] {
+        assert!(text.contains(tool), "names `{tool}`: {text}");
+    }
+    assert_eq!(complete(&h, Err("databricks://clusters/cluster/{cluster_id}"), "cluster_id", "", &[]).await.len(),
+        clusters["clusters"].as_array().unwrap().len(), "every cluster id is a completion");
+}
+
+#[tokio::test]
+async fn optimize_query_names_the_warehouses_and_the_plan_to_read() {
+    let h = Harness::start(&["sql"]).await;
+    let (_, warehouses) = h.ok("list_warehouses", json!({})).await;
+    let first = warehouses["warehouses"][0]["id"].as_str().unwrap().to_string();
+    let sql = "SELECT payment_type, SUM(fare_amount) FROM main.default.trips GROUP BY 1";
+    let prompt = get_prompt(&h, "optimize_query", json!({"sql": sql})).await.unwrap();
+    let text = texts(&prompt);
+    assert!(text.contains(sql) && text.contains(&first), "{text}");
+    assert!(text.contains("EXPLAIN FORMATTED") && text.contains("execute_sql"), "{text}");
+}

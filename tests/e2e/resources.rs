@@ -53,13 +53,14 @@ async fn templates_are_served_under_each_plugins_root_and_capabilities_say_so() 
     let templates = templates(&h).await;
     assert_eq!(
         template_uris(&templates),
-        ["databricks://workspace/{+path}", "databricks://unity-catalog/table/{catalog}/{schema}/{table}"]
+        ["databricks://unity-catalog/table/{catalog}/{schema}/{table}", "databricks://workspace/{+path}"],
+        "plugin load order (file names), then declaration order"
     );
     for template in &templates {
         assert!(template["description"].as_str().is_some_and(|d| d.len() > 40), "{template}");
         assert!(template["name"].as_str().is_some_and(|n| !n.is_empty()), "{template}");
     }
-    assert_eq!(templates[1]["mimeType"], "application/json");
+    assert_eq!(templates[0]["mimeType"], "application/json");
 }
 
 #[tokio::test]
@@ -195,4 +196,38 @@ async fn read_only_mode_still_holds_for_resource_reads() {
     // Reads use GET only, so they work in read-only mode.
     let result = read(&h, "databricks://unity-catalog/table/main/default/trips").await;
     assert!(result["contents"][0]["text"].as_str().unwrap().contains("trip_id"));
+}
+
+#[tokio::test]
+async fn clusters_are_listed_as_resources_and_read_as_their_configuration() {
+    let h = Harness::start(&["clusters", "workspace"]).await;
+    let listed = within(Duration::from_secs(60), "resources/list", h.client.list_all_resources()).await.expect("resources/list");
+    let listed: Vec<Value> = listed.into_iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+    let (_, clusters) = h.ok("list_clusters", json!({})).await;
+    let ids: Vec<&str> = clusters["clusters"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap()).collect();
+    assert!(!ids.is_empty());
+    let mut uris: Vec<&str> = listed.iter().map(|r| r["uri"].as_str().unwrap()).collect();
+    uris.sort_unstable();
+    let mut expected: Vec<String> = ids.iter().map(|id| format!("databricks://clusters/cluster/{id}")).collect();
+    expected.sort();
+    assert_eq!(uris, expected, "one resource per cluster, only from the plugin that lists");
+    assert_eq!(listed[0]["mimeType"], "application/json");
+
+    let config = read(&h, &format!("databricks://clusters/cluster/{}", ids[0])).await;
+    let cluster: Value = serde_json::from_str(config["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(cluster["cluster_id"], ids[0]);
+    assert!(cluster.get("spark_version").is_some(), "the whole configuration: {cluster}");
+
+    let page = h.client.list_resources(None).await.unwrap();
+    assert_eq!(page.next_cursor, None, "the last plugin that lists ended the list");
+}
+
+#[tokio::test]
+async fn a_job_definition_reads_as_json() {
+    let h = Harness::start(&["jobs"]).await;
+    let result = read(&h, "databricks://jobs/job/102").await;
+    let job: Value = serde_json::from_str(result["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(job["settings"]["name"], "etl-pipeline");
+    let tasks: Vec<&str> = job["settings"]["tasks"].as_array().unwrap().iter().map(|t| t["task_key"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["ingest", "transform", "publish"]);
 }

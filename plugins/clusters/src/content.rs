@@ -95,3 +95,33 @@ pub fn review_cluster_costs(ctx: &Context, args: ReviewCosts) -> Result<Prompt> 
 pub fn complete_cluster_ids(ctx: &Context, _request: &CompletionRequest) -> Result<Vec<String>> {
     Ok(clusters(ctx)?.iter().filter_map(|c| c["cluster_id"].as_str().map(str::to_string)).collect())
 }
+
+/// Clusters a page of `resources/list` holds.
+const LIST_PAGE: u32 = 20;
+
+/// The workspace's clusters as concrete resources (`cluster/<cluster_id>`), a page at a time:
+/// clusters are few enough that listing them helps a client pick one.
+pub fn list_cluster_resources(ctx: &Context, cursor: Option<String>) -> Result<ResourceList> {
+    let mut query = vec![("page_size", LIST_PAGE.to_string())];
+    if let Some(token) = cursor {
+        query.push(("page_token", token));
+    }
+    let page: Value = ctx.get("/api/2.1/clusters/list", &query)?;
+    let resources = page["clusters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let id = c["cluster_id"].as_str()?;
+            let name = c["cluster_name"].as_str().unwrap_or(id);
+            Some(
+                ResourceLink::new(format!("cluster/{id}"), name)
+                    .title(format!("Cluster {name}"))
+                    .description(format!("Configuration of cluster `{name}` ({id}), {}", c["state"].as_str().unwrap_or("?")))
+                    .mime_type("application/json"),
+            )
+        })
+        .collect();
+    let next_cursor = page["next_page_token"].as_str().filter(|t| !t.is_empty()).map(str::to_string);
+    Ok(ResourceList { resources, next_cursor })
+}

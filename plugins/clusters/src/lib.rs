@@ -696,6 +696,7 @@ databricks_mcp_sdk::plugin! {
         wait_for_cluster,
     ],
     resources: [cluster_config],
+    resource_list: content::list_cluster_resources,
     prompts: [review_cluster_costs],
     completions: [cluster_id => content::complete_cluster_ids],
 }

@@ -136,10 +136,10 @@ pub struct ScheduleNotebook {
     pub timezone: Option<String>,
 }
 
-/// Set up a job that runs a notebook on a schedule: checks that the notebook exists, then
+/// Set up a job that runs a notebook on a schedule: says how to check the notebook and pick compute,
 /// gives the exact `create_job` settings and the steps to test and watch it.
 #[prompt(title = "Set up a scheduled notebook job")]
-pub fn schedule_notebook_job(ctx: &Context, args: ScheduleNotebook) -> Result<Prompt> {
+pub fn schedule_notebook_job(_ctx: &Context, args: ScheduleNotebook) -> Result<Prompt> {
     let cron = args.cron.unwrap_or_else(|| "0 0 6 * * ?".into());
     let timezone = args.timezone.unwrap_or_else(|| "UTC".into());
     let name = args.notebook_path.rsplit('/').next().unwrap_or("notebook");
@@ -153,7 +153,7 @@ pub fn schedule_notebook_job(ctx: &Context, args: ScheduleNotebook) -> Result<Pr
         "max_concurrent_runs": 1,
         "email_notifications": {"on_failure": []},
     });
-    let settings = serde_json::to_string_pretty(&settings)?;
+    let settings = databricks_mcp_sdk::serde_json::to_string_pretty(&settings)?;
     Ok(Prompt::new(format!("Schedule {}", args.notebook_path)).user(format!(
         "Set up a job that runs the notebook `{}` on the schedule `{cron}` ({timezone}).\n\n\
          1. Check the notebook exists with `get_workspace_object_status` (and read it as \
