@@ -41,13 +41,13 @@ mod content_generated {
     });
 }
 
+pub use content_generated::{ContentPack, ContentPackPre};
+pub use databricks_mcp::plugin::content_types as wit_content;
 pub use databricks_mcp::plugin::host::LogLevel;
 pub use databricks_mcp::plugin::types::{CallContext, Manifest as WitManifest, ToolError, ToolOutput};
 pub use databricks_mcp::plugin::workspace::{
     Method as WitMethod, Request as WitRequest, Response as WitResponse, SendError as WitSendError,
 };
-pub use content_generated::{ContentPack, ContentPackPre};
-pub use databricks_mcp::plugin::content_types as wit_content;
 pub use generated::{ToolPack, ToolPackPre, databricks_mcp};
 
 /// Convert a manifest returned by a plugin, checking everything that can be checked without
@@ -136,7 +136,14 @@ pub fn content_from_wit(m: wit_content::ContentManifest) -> Result<content::Cont
 
 impl From<wit_content::ResourceLink> for content::Resource {
     fn from(r: wit_content::ResourceLink) -> Self {
-        Self { uri: r.uri, name: r.name, title: r.title, description: r.description, mime_type: r.mime_type, size: r.size }
+        Self {
+            uri: r.uri,
+            name: r.name,
+            title: r.title,
+            description: r.description,
+            mime_type: r.mime_type,
+            size: r.size,
+        }
     }
 }
 

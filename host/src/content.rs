@@ -180,7 +180,10 @@ impl ContentManifest {
             let ok = (1..=64).contains(&prompt.name.len())
                 && prompt.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !ok {
-                return Err(format!("prompt name `{}` is invalid: use 1-64 characters of a-z, A-Z, 0-9, '_' and '-'", prompt.name));
+                return Err(format!(
+                    "prompt name `{}` is invalid: use 1-64 characters of a-z, A-Z, 0-9, '_' and '-'",
+                    prompt.name
+                ));
             }
             if !seen.insert(prompt.name.as_str()) {
                 return Err(format!("prompt `{}` is declared twice", prompt.name));
@@ -212,7 +215,9 @@ fn parse_template(template: &str) -> Result<Vec<Part<'_>>, String> {
         return Err("a template is 1 to 4096 characters".into());
     }
     if template.contains("://") || template.starts_with('/') {
-        return Err("write the template below the plugin's root (`notebook/{+path}`), without a scheme or leading '/'".into());
+        return Err(
+            "write the template below the plugin's root (`notebook/{+path}`), without a scheme or leading '/'".into()
+        );
     }
     let mut parts = Vec::new();
     let mut rest = template;

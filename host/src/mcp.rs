@@ -164,7 +164,11 @@ impl McpServer {
                 tracing::debug!("a subscription did not take a list_changed notification: {e}");
             }
         }
-        tracing::debug!(clients = count, subscriptions = listeners.len(), "sent tools, resources and prompts list_changed");
+        tracing::debug!(
+            clients = count,
+            subscriptions = listeners.len(),
+            "sent tools, resources and prompts list_changed"
+        );
     }
 
     fn listeners(&self) -> std::sync::MutexGuard<'_, HashMap<u64, SubscriptionSink>> {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use rmcp::model::{
-    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams, GetPromptResult,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, Prompt,
-    ReadResourceRequestParams, ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate,
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams, GetPromptResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, Prompt, ReadResourceRequestParams,
+    ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -70,7 +70,10 @@ pub async fn list(
                 .split_once(':')
                 .ok_or_else(|| McpError::invalid_params("this cursor did not come from resources/list", None))?;
             let index = listing.iter().position(|p| p.manifest.name == plugin).ok_or_else(|| {
-                McpError::invalid_params(format!("plugin `{plugin}` of this cursor is no longer loaded; list again"), None)
+                McpError::invalid_params(
+                    format!("plugin `{plugin}` of this cursor is no longer loaded; list again"),
+                    None,
+                )
             })?;
             (index, Some(inner.to_string()).filter(|s| !s.is_empty()))
         }
@@ -118,16 +121,18 @@ pub async fn read(
     let snapshot = server.registry().snapshot();
     let plugin = snapshot.plugin_named(name).filter(|p| p.serves_resources()).ok_or_else(|| {
         McpError::resource_not_found(
-            format!("no loaded plugin `{}` serves resources; resources/templates/list gives the URIs this server reads", clip(name)),
+            format!(
+                "no loaded plugin `{}` serves resources; resources/templates/list gives the URIs this server reads",
+                clip(name)
+            ),
             None,
         )
     })?;
     let client = server.client_for(&context).map_err(|why| McpError::invalid_request(why, None))?;
-    let contents = plugin
-        .read_resource(below, call_request(&context), client)
-        .await
-        .map_err(|failure| to_error(name, failure))?;
-    let contents = contents.into_iter().map(|c| from_json(contents_json(c))).collect::<Result<Vec<ResourceContents>, _>>()?;
+    let contents =
+        plugin.read_resource(below, call_request(&context), client).await.map_err(|failure| to_error(name, failure))?;
+    let contents =
+        contents.into_iter().map(|c| from_json(contents_json(c))).collect::<Result<Vec<ResourceContents>, _>>()?;
     Ok(ReadResourceResult::new(contents))
 }
 
@@ -210,9 +215,9 @@ pub async fn complete(
     let snapshot = server.registry().snapshot();
     let (plugin, target) = match &request.r#ref {
         Reference::Prompt(prompt) => {
-            let plugin = snapshot.plugin_for_prompt(&prompt.name).ok_or_else(|| {
-                McpError::invalid_params(format!("unknown prompt `{}`", clip(&prompt.name)), None)
-            })?;
+            let plugin = snapshot
+                .plugin_for_prompt(&prompt.name)
+                .ok_or_else(|| McpError::invalid_params(format!("unknown prompt `{}`", clip(&prompt.name)), None))?;
             (plugin, CompletionTarget::Prompt(prompt.name.clone()))
         }
         Reference::Resource(template) => {
@@ -243,8 +248,10 @@ pub async fn complete(
         )
         .await
         .map_err(|failure| to_error(&plugin.manifest.name, failure))?;
-    let info = CompletionInfo::with_pagination(completion.values, completion.total, completion.has_more)
-        .map_err(|e| McpError::internal_error(format!("plugin `{}` gave a bad completion: {e}", plugin.manifest.name), None))?;
+    let info =
+        CompletionInfo::with_pagination(completion.values, completion.total, completion.has_more).map_err(|e| {
+            McpError::internal_error(format!("plugin `{}` gave a bad completion: {e}", plugin.manifest.name), None)
+        })?;
     Ok(CompleteResult::new(info))
 }
 

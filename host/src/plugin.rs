@@ -98,7 +98,10 @@ impl Code {
         let content = if exports_content {
             // Exported, so it must be the contract's: a mismatch is a broken plugin, not a
             // plugin without content.
-            Some(ContentPackPre::new(pre.clone()).map_err(|e| format!("exports a `content` interface this host cannot use: {e}"))?)
+            Some(
+                ContentPackPre::new(pre.clone())
+                    .map_err(|e| format!("exports a `content` interface this host cannot use: {e}"))?,
+            )
         } else {
             None
         };
@@ -359,7 +362,8 @@ impl Plugin {
         let invocation = Invocation::Tool { name: own_name.to_string(), arguments: arguments.to_string() };
         let (returned, env) = self.run(tool, invocation, request, client, false).await?;
         let Returned::Tool(result) = returned else { unreachable!("a tool call returns a tool result") };
-        let mut output = result.map_err(|e| CallFailure::Tool(tool_error_text(e))).and_then(|o| self.check_output(tool, o))?;
+        let mut output =
+            result.map_err(|e| CallFailure::Tool(tool_error_text(e))).and_then(|o| self.check_output(tool, o))?;
         output.links = self.accept_links(tool, &env);
         Ok(output)
     }
@@ -428,7 +432,11 @@ impl Plugin {
         // size of a workspace response rather than of a tool's output.
         let bytes: usize = contents.iter().map(|c| c.body.len()).sum();
         if bytes > self.limits.max_response_bytes {
-            return Err(CallFailure::OutputTooLarge { plugin: plugin.clone(), bytes, limit: self.limits.max_response_bytes });
+            return Err(CallFailure::OutputTooLarge {
+                plugin: plugin.clone(),
+                bytes,
+                limit: self.limits.max_response_bytes,
+            });
         }
         Ok(contents
             .into_iter()
@@ -448,7 +456,9 @@ impl Plugin {
         client: Option<WorkspaceClient>,
     ) -> Result<content::RenderedPrompt, CallFailure> {
         let spec = self.prompt(name).ok_or_else(|| CallFailure::NotFound(format!("no prompt `{name}`")))?;
-        if let Some(missing) = spec.arguments.iter().find(|a| a.required && !arguments.iter().any(|(k, _)| *k == a.name)) {
+        if let Some(missing) =
+            spec.arguments.iter().find(|a| a.required && !arguments.iter().any(|(k, _)| *k == a.name))
+        {
             return Err(CallFailure::BadArguments(format!("prompt `{name}` needs argument `{}`", missing.name)));
         }
         if let Some((unknown, _)) = arguments.iter().find(|(k, _)| !spec.arguments.iter().any(|a| a.name == *k)) {
@@ -474,7 +484,11 @@ impl Plugin {
             })
             .sum();
         if output > self.limits.max_output_bytes {
-            return Err(CallFailure::OutputTooLarge { plugin: plugin.clone(), bytes: output, limit: self.limits.max_output_bytes });
+            return Err(CallFailure::OutputTooLarge {
+                plugin: plugin.clone(),
+                bytes: output,
+                limit: self.limits.max_output_bytes,
+            });
         }
         for message in &mut rendered.messages {
             match &mut message.content {
@@ -505,7 +519,8 @@ impl Plugin {
                 content::CompletionTarget::Prompt(self.own_prompt_names.get(&name).cloned().unwrap_or(name))
             }
             content::CompletionTarget::Template(template) => {
-                let known = self.content.as_ref().is_some_and(|c| c.templates.iter().any(|t| t.uri_template == template));
+                let known =
+                    self.content.as_ref().is_some_and(|c| c.templates.iter().any(|t| t.uri_template == template));
                 if !known {
                     return Err(CallFailure::NotFound(format!(
                         "no resource template `{}`",
@@ -513,13 +528,16 @@ impl Plugin {
                     )));
                 }
                 if !content::template_variables(&template).contains(&argument) {
-                    return Err(CallFailure::BadArguments(format!("template `{template}` has no variable `{argument}`")));
+                    return Err(CallFailure::BadArguments(format!(
+                        "template `{template}` has no variable `{argument}`"
+                    )));
                 }
                 content::CompletionTarget::Template(template)
             }
         };
         let wit = bindings::completion_to_wit(target, argument, value, context);
-        let (returned, _) = self.run("completion/complete", Invocation::Complete(wit), request, client, self.read_only).await?;
+        let (returned, _) =
+            self.run("completion/complete", Invocation::Complete(wit), request, client, self.read_only).await?;
         let Returned::Complete(completion) = returned else { unreachable!("completion/complete returns a completion") };
         let mut completion: content::Completion = completion.map_err(content_error)?.into();
         if completion.values.len() > content::MAX_COMPLETIONS {
@@ -598,7 +616,9 @@ impl Plugin {
                     Invocation::ListResources(cursor) => {
                         Returned::Page(guest.call_list_resources(&mut store, cursor.as_deref(), &context).await?)
                     }
-                    Invocation::Read(uri) => Returned::Read(guest.call_read_resource(&mut store, &uri, &context).await?),
+                    Invocation::Read(uri) => {
+                        Returned::Read(guest.call_read_resource(&mut store, &uri, &context).await?)
+                    }
                     Invocation::Prompt(name, arguments) => {
                         Returned::Prompt(guest.call_get_prompt(&mut store, &name, &arguments, &context).await?)
                     }

@@ -360,7 +360,12 @@ mod tests {
             file.plugins.iter().map(|(n, r)| {
                 (
                     n.as_str(),
-                    PluginRules { sha256: r.sha256.clone(), grants: r.grants.clone(), prefix: r.prefix.clone(), ..PluginRules::default() },
+                    PluginRules {
+                        sha256: r.sha256.clone(),
+                        grants: r.grants.clone(),
+                        prefix: r.prefix.clone(),
+                        ..PluginRules::default()
+                    },
                 )
             }),
         )

@@ -95,11 +95,11 @@ mod wait;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testkit;
 
-pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
 pub use content::{
     Body, Completion, CompletionDef, CompletionRequest, CompletionTarget, Contents, Prompt, PromptDef, ResourceDef,
     ResourceLink, ResourceList,
 };
+pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
 pub use databricks_mcp_sdk_macros::{prompt, resource, schema, tool};
 pub use error::{ApiError, Result, ToolError};
 pub use json::Json;
@@ -127,9 +127,9 @@ pub mod prelude {
 }
 
 #[doc(hidden)]
-pub use tool::private as __private;
-#[doc(hidden)]
 pub use content::private as __content;
+#[doc(hidden)]
+pub use tool::private as __private;
 
 #[cfg(test)]
 mod tests {

@@ -69,7 +69,11 @@ pub(crate) fn complete<P: Plugin>(ctx: &Context, request: &CompletionRequest) ->
         CompletionTarget::ResourceTemplate(template) => P::RESOURCES.iter().any(|r| r.uri_template == template),
     };
     if !known {
-        return Err(ToolError::NotFound(format!("plugin {} has no such prompt or template: {:?}", P::NAME, request.target)));
+        return Err(ToolError::NotFound(format!(
+            "plugin {} has no such prompt or template: {:?}",
+            P::NAME,
+            request.target
+        )));
     }
     match P::COMPLETIONS.iter().find(|c| c.argument == request.argument) {
         // No completer is an empty answer, not an error: the client just offers nothing.
@@ -117,7 +121,10 @@ impl<P: Plugin> content::Guest for P {
             return Ok(ct::ResourcePage { resources: Vec::new(), next_cursor: None });
         };
         let page = list(&context(call), cursor).map_err(to_wit)?;
-        Ok(ct::ResourcePage { resources: page.resources.into_iter().map(link_to_wit).collect(), next_cursor: page.next_cursor })
+        Ok(ct::ResourcePage {
+            resources: page.resources.into_iter().map(link_to_wit).collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     fn read_resource(uri: String, call: types::CallContext) -> Result<Vec<ct::ResourceContents>, types::ToolError> {

@@ -29,7 +29,13 @@ fn texts(prompt: &Value) -> String {
         .join("\n")
 }
 
-async fn complete(h: &Harness, what: Result<&str, &str>, argument: &str, value: &str, context: &[(&str, &str)]) -> Vec<String> {
+async fn complete(
+    h: &Harness,
+    what: Result<&str, &str>,
+    argument: &str,
+    value: &str,
+    context: &[(&str, &str)],
+) -> Vec<String> {
     let context = (!context.is_empty()).then(|| {
         CompletionContext::with_arguments(context.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     });
@@ -47,11 +53,17 @@ async fn explore_catalog_lists_the_schemas_and_names_the_tools_to_use() {
     let prompts = serde_json::to_value(prompts).unwrap();
     let explore = prompts.as_array().unwrap().iter().find(|p| p["name"] == "explore_catalog").expect("explore_catalog");
     assert_eq!(explore["title"], "Explore a catalog");
-    assert_eq!(explore["arguments"], json!([{"name": "catalog", "description": "The catalog to explore, e.g. `main`.", "required": true}]));
+    assert_eq!(
+        explore["arguments"],
+        json!([{"name": "catalog", "description": "The catalog to explore, e.g. `main`.", "required": true}])
+    );
 
     let prompt = get_prompt(&h, "explore_catalog", json!({"catalog": "main"})).await.unwrap();
     let text = texts(&prompt);
-    assert!(text.contains("`default`") && text.contains("`information_schema`"), "the schemas, fetched from the workspace: {text}");
+    assert!(
+        text.contains("`default`") && text.contains("`information_schema`"),
+        "the schemas, fetched from the workspace: {text}"
+    );
     for tool in ["list_table_summaries", "get_table_lineage", "get_effective_grants", "execute_sql"] {
         assert!(text.contains(tool), "names `{tool}`: {text}");
     }
@@ -65,7 +77,8 @@ async fn prompt_arguments_that_do_not_fit_are_invalid_params() {
     let (code, message) = get_prompt(&h, "explore_catalog", json!({})).await.unwrap_err();
     assert_eq!(code, -32602, "{message}");
     assert!(message.contains("needs argument `catalog`"), "{message}");
-    let (code, message) = get_prompt(&h, "explore_catalog", json!({"catalog": "main", "colour": "red"})).await.unwrap_err();
+    let (code, message) =
+        get_prompt(&h, "explore_catalog", json!({"catalog": "main", "colour": "red"})).await.unwrap_err();
     assert_eq!(code, -32602, "{message}");
     assert!(message.contains("no argument `colour`"), "{message}");
     let (code, message) = get_prompt(&h, "no_such_prompt", json!({})).await.unwrap_err();
@@ -135,11 +148,18 @@ async fn debug_job_run_fetches_the_failed_task_and_links_its_output() {
 #[tokio::test]
 async fn schedule_notebook_job_gives_the_job_settings_to_create() {
     let h = Harness::start(&["jobs"]).await;
-    let prompt = get_prompt(&h, "schedule_notebook_job", json!({"notebook_path": "/Shared/reports/fail_report", "timezone": "Europe/Amsterdam"}))
-        .await
-        .unwrap();
+    let prompt = get_prompt(
+        &h,
+        "schedule_notebook_job",
+        json!({"notebook_path": "/Shared/reports/fail_report", "timezone": "Europe/Amsterdam"}),
+    )
+    .await
+    .unwrap();
     let text = texts(&prompt);
-    assert!(text.contains("\"quartz_cron_expression\": \"0 0 6 * * ?\"") && text.contains("Europe/Amsterdam"), "{text}");
+    assert!(
+        text.contains("\"quartz_cron_expression\": \"0 0 6 * * ?\"") && text.contains("Europe/Amsterdam"),
+        "{text}"
+    );
     assert!(text.contains("\"notebook_path\": \"/Shared/reports/fail_report\""), "{text}");
     for tool in ["create_job", "run_job", "wait_for_run", "get_workspace_object_status"] {
         assert!(text.contains(tool), "names `{tool}`: {text}");
@@ -166,8 +186,11 @@ async fn review_cluster_costs_sorts_the_clusters_by_what_they_cost() {
     for tool in ["list_cluster_events", "terminate_cluster", "edit_cluster", "resize_cluster"] {
         assert!(text.contains(tool), "names `{tool}`: {text}");
     }
-    assert_eq!(complete(&h, Err("databricks://clusters/cluster/{cluster_id}"), "cluster_id", "", &[]).await.len(),
-        clusters["clusters"].as_array().unwrap().len(), "every cluster id is a completion");
+    assert_eq!(
+        complete(&h, Err("databricks://clusters/cluster/{cluster_id}"), "cluster_id", "", &[]).await.len(),
+        clusters["clusters"].as_array().unwrap().len(),
+        "every cluster id is a completion"
+    );
 }
 
 #[tokio::test]

@@ -15,15 +15,24 @@ const HOME: &str = "/Users/demo.user@example.com";
 
 /// `resources/read` of `uri`, as JSON; panics on a protocol error.
 async fn read(h: &Harness, uri: &str) -> Value {
-    let result = within(Duration::from_secs(60), &format!("resources/read {uri}"), h.client.read_resource(ReadResourceRequestParams::new(uri)))
-        .await
-        .unwrap_or_else(|e| panic!("resources/read {uri} failed: {e}"));
+    let result = within(
+        Duration::from_secs(60),
+        &format!("resources/read {uri}"),
+        h.client.read_resource(ReadResourceRequestParams::new(uri)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("resources/read {uri} failed: {e}"));
     serde_json::to_value(result).unwrap()
 }
 
 /// `resources/read` of `uri` that must fail; returns (JSON-RPC code, message).
 async fn read_error(h: &Harness, uri: &str) -> (i32, String) {
-    let result = within(Duration::from_secs(60), &format!("resources/read {uri}"), h.client.read_resource(ReadResourceRequestParams::new(uri))).await;
+    let result = within(
+        Duration::from_secs(60),
+        &format!("resources/read {uri}"),
+        h.client.read_resource(ReadResourceRequestParams::new(uri)),
+    )
+    .await;
     match result {
         Err(ServiceError::McpError(e)) => (e.code.0, e.message.to_string()),
         other => panic!("resources/read {uri} should have failed, got {other:?}"),
@@ -131,7 +140,11 @@ async fn a_large_export_arrives_as_a_readable_resource_link() {
     assert!(text.contains("line 03999 of a long notebook"), "the whole source, to the last line");
 
     // A small export needs no link.
-    h.ok("import_workspace_object", json!({"path": format!("{HOME}/short"), "content": "print(1)", "language": "PYTHON"})).await;
+    h.ok(
+        "import_workspace_object",
+        json!({"path": format!("{HOME}/short"), "content": "print(1)", "language": "PYTHON"}),
+    )
+    .await;
     let result = h.call("export_workspace_object", json!({"path": format!("{HOME}/short")})).await;
     let content = serde_json::to_value(&result.content).unwrap();
     assert!(content.as_array().unwrap().iter().all(|c| c["type"] != "resource_link"), "{content}");
@@ -201,10 +214,12 @@ async fn read_only_mode_still_holds_for_resource_reads() {
 #[tokio::test]
 async fn clusters_are_listed_as_resources_and_read_as_their_configuration() {
     let h = Harness::start(&["clusters", "workspace"]).await;
-    let listed = within(Duration::from_secs(60), "resources/list", h.client.list_all_resources()).await.expect("resources/list");
+    let listed =
+        within(Duration::from_secs(60), "resources/list", h.client.list_all_resources()).await.expect("resources/list");
     let listed: Vec<Value> = listed.into_iter().map(|r| serde_json::to_value(r).unwrap()).collect();
     let (_, clusters) = h.ok("list_clusters", json!({})).await;
-    let ids: Vec<&str> = clusters["clusters"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        clusters["clusters"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap()).collect();
     assert!(!ids.is_empty());
     let mut uris: Vec<&str> = listed.iter().map(|r| r["uri"].as_str().unwrap()).collect();
     uris.sort_unstable();
@@ -228,6 +243,7 @@ async fn a_job_definition_reads_as_json() {
     let result = read(&h, "databricks://jobs/job/102").await;
     let job: Value = serde_json::from_str(result["contents"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(job["settings"]["name"], "etl-pipeline");
-    let tasks: Vec<&str> = job["settings"]["tasks"].as_array().unwrap().iter().map(|t| t["task_key"].as_str().unwrap()).collect();
+    let tasks: Vec<&str> =
+        job["settings"]["tasks"].as_array().unwrap().iter().map(|t| t["task_key"].as_str().unwrap()).collect();
     assert_eq!(tasks, ["ingest", "transform", "publish"]);
 }

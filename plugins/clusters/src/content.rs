@@ -61,12 +61,16 @@ pub fn review_cluster_costs(ctx: &Context, args: ReviewCosts) -> Result<Prompt> 
             c["autotermination_minutes"].as_u64().unwrap_or(0),
         )
     };
-    let running: Vec<&Value> = clusters.iter().filter(|c| matches!(c["state"].as_str(), Some("RUNNING" | "RESIZING"))).collect();
+    let running: Vec<&Value> =
+        clusters.iter().filter(|c| matches!(c["state"].as_str(), Some("RUNNING" | "RESIZING"))).collect();
     let never_stop: Vec<&Value> =
         running.iter().copied().filter(|c| c["autotermination_minutes"].as_u64().unwrap_or(0) == 0).collect();
     let large: Vec<&Value> = clusters
         .iter()
-        .filter(|c| c["num_workers"].as_u64().unwrap_or(0).max(c["autoscale"]["max_workers"].as_u64().unwrap_or(0)) > LARGE_WORKERS)
+        .filter(|c| {
+            c["num_workers"].as_u64().unwrap_or(0).max(c["autoscale"]["max_workers"].as_u64().unwrap_or(0))
+                > LARGE_WORKERS
+        })
         .collect();
     let section = |title: &str, list: &[&Value]| {
         if list.is_empty() {
@@ -117,7 +121,10 @@ pub fn list_cluster_resources(ctx: &Context, cursor: Option<String>) -> Result<R
             Some(
                 ResourceLink::new(format!("cluster/{id}"), name)
                     .title(format!("Cluster {name}"))
-                    .description(format!("Configuration of cluster `{name}` ({id}), {}", c["state"].as_str().unwrap_or("?")))
+                    .description(format!(
+                        "Configuration of cluster `{name}` ({id}), {}",
+                        c["state"].as_str().unwrap_or("?")
+                    ))
                     .mime_type("application/json"),
             )
         })

@@ -13,8 +13,8 @@ use std::time::Duration;
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
-use databricks_mcp_sdk::format_time;
 use content::{cluster_config, review_cluster_costs};
+use databricks_mcp_sdk::format_time;
 use model::{Autoscale, Cluster, ClusterState};
 use spec::{ClusterSpec, EDITABLE_FIELDS, merge};
 

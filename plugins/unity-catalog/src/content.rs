@@ -81,9 +81,17 @@ pub fn explore_catalog(ctx: &Context, args: ExploreCatalog) -> Result<Prompt> {
     let schema_lines = if schemas.is_empty() {
         "It has no schemas yet.".to_string()
     } else {
-        format!("Its schemas ({}): {}.", schemas.len(), schemas.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "Its schemas ({}): {}.",
+            schemas.len(),
+            schemas.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        )
     };
-    let comment = info["comment"].as_str().filter(|c| !c.is_empty()).map(|c| format!(" Its comment: \"{c}\".")).unwrap_or_default();
+    let comment = info["comment"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(|c| format!(" Its comment: \"{c}\"."))
+        .unwrap_or_default();
     Ok(Prompt::new(format!("Explore the catalog {catalog}")).user(format!(
         "Explore the Unity Catalog catalog `{catalog}` (owner: {}).{comment} {schema_lines}\n\n\
          Work through it like this:\n\

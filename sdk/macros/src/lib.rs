@@ -145,7 +145,10 @@ fn expand_resource(options: Punctuated<Meta, Token![,]>, function: &ItemFn) -> s
         }
     }
     let Some(uri) = uri else {
-        return Err(syn::Error::new(Span::call_site(), "a resource needs `uri = \"template\"`, e.g. uri = \"notebook/{+path}\""));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a resource needs `uri = \"template\"`, e.g. uri = \"notebook/{+path}\"",
+        ));
     };
     let description = described(function, "resource")?;
     let sdk = quote!(::databricks_mcp_sdk);
@@ -202,7 +205,10 @@ fn expand_prompt(options: Punctuated<Meta, Token![,]>, function: &ItemFn) -> syn
             }
             Meta::NameValue(nv) if nv.path.is_ident("name") => name = string_literal(&nv.value)?,
             other => {
-                return Err(syn::Error::new_spanned(other, "unknown prompt option; expected title = \"..\" or name = \"..\""));
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "unknown prompt option; expected title = \"..\" or name = \"..\"",
+                ));
             }
         }
     }

@@ -297,7 +297,9 @@ impl Workspace {
                         texts.push(c.as_text().unwrap_or_default().to_string());
                         messages.push(serde_json::json!({"role": role, "uri": c.uri, "text": c.as_text()}));
                     }
-                    crate::content::PromptContent::Link(l) => messages.push(serde_json::json!({"role": role, "uri": l.uri})),
+                    crate::content::PromptContent::Link(l) => {
+                        messages.push(serde_json::json!({"role": role, "uri": l.uri}))
+                    }
                 }
             }
             let structured = serde_json::json!({"description": prompt.description, "messages": messages});

@@ -227,7 +227,8 @@ fn rename_job(ctx: &Context, args: RenameJob) -> Result<Prompt> {
     let job: Job = ctx.get(&format!("{JOBS}/get"), &[("job_id", args.job_id.clone())])?;
     let name = job.settings.name;
     Ok(match rules::problem(&name, &rules::teams(ctx.setting("teams"))) {
-        None => Prompt::new("Nothing to rename").user(format!("Job {} `{name}` already keeps the naming rules.", args.job_id)),
+        None => Prompt::new("Nothing to rename")
+            .user(format!("Job {} `{name}` already keeps the naming rules.", args.job_id)),
         Some(problem) => Prompt::new(format!("Rename job {}", args.job_id)).user(format!(
             "Job {} is named `{name}`, which breaks our naming rules: {problem}. Propose a `team-purpose` name \
              (lower-case words joined by dashes) and rename it with `update_job`.",

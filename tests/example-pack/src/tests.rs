@@ -166,8 +166,11 @@ fn the_rename_prompt_says_what_is_wrong_and_which_tool_fixes_it() {
 
 #[test]
 fn job_ids_complete_from_what_was_typed() {
-    let workspace = workspace()
-        .on(Method::Get, "/api/2.2/jobs/list", json!({"jobs": [job(17, "a"), job(7, "b"), job(170, "c"), job(27, "d")]}));
+    let workspace = workspace().on(
+        Method::Get,
+        "/api/2.2/jobs/list",
+        json!({"jobs": [job(17, "a"), job(7, "b"), job(170, "c"), job(27, "d")]}),
+    );
     let target = databricks_mcp_sdk::CompletionTarget::Prompt("rename_job".into());
     let completion = workspace.complete::<ToolPack>(target, "job_id", "17", &[]);
     assert_eq!(completion.structured()["values"], json!(["17", "170"]));
