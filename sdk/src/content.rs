@@ -240,6 +240,10 @@ pub struct Completion {
     pub has_more: bool,
 }
 
+/// Lists one page of a pack's concrete resources from a cursor (`resource_list` in
+/// [`plugin!`](crate::plugin)).
+pub type ListResources = fn(&Context, Option<String>) -> Result<ResourceList>;
+
 /// A resource template as registered by `#[resource]`.
 #[derive(Debug, Clone, Copy)]
 pub struct ResourceDef {

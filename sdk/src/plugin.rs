@@ -10,7 +10,7 @@ use crate::bindings::databricks_mcp::plugin::{content_types as ct, types};
 use crate::bindings::exports::databricks_mcp::plugin::content;
 use crate::content::{
     Body, CompletionDef, CompletionRequest, CompletionTarget, Contents, PromptContent, PromptDef, ResourceDef,
-    ResourceLink, ResourceList,
+    ResourceLink,
 };
 use crate::context::Context;
 use crate::error::ToolError;
@@ -37,7 +37,7 @@ pub trait Plugin {
     /// Resource templates (`#[resource]`).
     const RESOURCES: &'static [ResourceDef] = &[];
     /// Lists concrete resources, one page per call, when the pack can.
-    const RESOURCE_LIST: Option<fn(&Context, Option<String>) -> crate::Result<ResourceList>> = None;
+    const RESOURCE_LIST: Option<crate::content::ListResources> = None;
     /// Prompts (`#[prompt]`).
     const PROMPTS: &'static [PromptDef] = &[];
     /// Completers, by argument name.
@@ -303,7 +303,7 @@ macro_rules! plugin {
             const GRANTS: &'static [&'static str] = &[$($grant),*];
             const TOOLS: &'static [$crate::ToolDef] = &[$($tool::TOOL),*];
             $(const RESOURCES: &'static [$crate::ResourceDef] = &[$($resource::RESOURCE),*];)?
-            $(const RESOURCE_LIST: Option<fn(&$crate::Context, Option<String>) -> $crate::Result<$crate::ResourceList>> = Some($list);)?
+            $(const RESOURCE_LIST: Option<$crate::content::ListResources> = Some($list);)?
             $(const PROMPTS: &'static [$crate::PromptDef] = &[$($prompt::PROMPT),*];)?
             $(const COMPLETIONS: &'static [$crate::CompletionDef] = &[$($crate::CompletionDef {
                 argument: stringify!($argument),
