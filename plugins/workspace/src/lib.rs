@@ -293,16 +293,11 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
         content.clone()
     };
     if truncated {
-        text.push_str(&format!(
-            "\n\n[Truncated: bytes {start}-{end} of {total} shown, {} bytes left out. Call export_workspace_object \
-             again with the same path and format and offset {end} to read on (max_bytes up to {MAX_EXPORT_BYTES}).]",
-            total - end
-        ));
         if args.format == ExportFormat::Source {
             // The whole source is one resource read away: link it rather than make the client
             // page through it.
             let uri = object_uri(&args.path);
-            text.push_str(&format!(" The whole source is also the resource databricks://workspace/{uri}."));
+            text.push_str(&format!("\n\n[The whole source is the resource databricks://workspace/{uri}.]"));
             let name = args.path.rsplit('/').next().unwrap_or(&args.path).to_string();
             ctx.link_resource(
                 ResourceLink::new(uri, name)
@@ -312,6 +307,11 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
                     .size(total as u64),
             );
         }
+        text.push_str(&format!(
+            "\n\n[Truncated: bytes {start}-{end} of {total} shown, {} bytes left out. Call export_workspace_object \
+             again with the same path and format and offset {end} to read on (max_bytes up to {MAX_EXPORT_BYTES}).]",
+            total - end
+        ));
     } else if start > 0 && encoding != "base64" {
         text.push_str(&format!("\n\n[Bytes {start}-{end} of {total}: the end of the export.]"));
     }
