@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -108,7 +109,10 @@ impl McpServer {
     }
 
     /// The client a call of this request uses: the host's, or a copy with the caller's token.
-    fn client_for(&self, context: &RequestContext<RoleServer>) -> Result<Option<WorkspaceClient>, &'static str> {
+    pub(crate) fn client_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<WorkspaceClient>, &'static str> {
         match self.inner.identity {
             Identity::Host => Ok(self.inner.client.clone()),
             Identity::PerUser => {
@@ -127,8 +131,8 @@ impl McpServer {
         &self.inner.registry
     }
 
-    /// Send `notifications/tools/list_changed` to every connected client, forgetting those that
-    /// are gone.
+    /// Send `notifications/tools/list_changed`, and the resources and prompts ones (plugins
+    /// contribute all three), to every connected client, forgetting those that are gone.
     pub async fn notify_tools_changed(&self) {
         let clients: Vec<(u64, Peer<RoleServer>)> =
             self.clients().iter().map(|(id, peer)| (*id, peer.clone())).collect();
@@ -136,8 +140,8 @@ impl McpServer {
         for (id, peer) in clients {
             if peer.is_transport_closed() {
                 gone.push(id);
-            } else if let Err(e) = peer.notify_tool_list_changed().await {
-                tracing::debug!("client {id} did not take tools/list_changed, forgetting it: {e}");
+            } else if let Err(e) = notify_peer(&peer).await {
+                tracing::debug!("client {id} did not take a list_changed notification, forgetting it: {e}");
                 gone.push(id);
             }
         }
@@ -150,12 +154,21 @@ impl McpServer {
         };
         let listeners: Vec<SubscriptionSink> = self.listeners().values().cloned().collect();
         for sink in &listeners {
-            if let Err(e) = sink.notify_tool_list_changed().await {
+            let sent = async {
+                sink.notify_tool_list_changed().await?;
+                sink.notify_resource_list_changed().await?;
+                sink.notify_prompt_list_changed().await
+            };
+            if let Err(e) = sent.await {
                 // The listen request ends and removes itself; nothing to forget here.
-                tracing::debug!("a subscription did not take tools/list_changed: {e}");
+                tracing::debug!("a subscription did not take a list_changed notification: {e}");
             }
         }
-        tracing::debug!(clients = count, subscriptions = listeners.len(), "sent tools/list_changed");
+        tracing::debug!(
+            clients = count,
+            subscriptions = listeners.len(),
+            "sent tools, resources and prompts list_changed"
+        );
     }
 
     fn listeners(&self) -> std::sync::MutexGuard<'_, HashMap<u64, SubscriptionSink>> {
@@ -171,6 +184,13 @@ impl McpServer {
         let snapshot = self.inner.registry.snapshot();
         snapshot.plugins.iter().flat_map(|p| p.manifest.tools.iter().map(to_mcp_tool)).collect()
     }
+}
+
+/// The three list_changed notifications a plugin set change means.
+async fn notify_peer(peer: &Peer<RoleServer>) -> Result<(), rmcp::service::ServiceError> {
+    peer.notify_tool_list_changed().await?;
+    peer.notify_resource_list_changed().await?;
+    peer.notify_prompt_list_changed().await
 }
 
 fn to_mcp_tool(spec: &ToolSpec) -> Tool {
@@ -191,12 +211,23 @@ fn to_mcp_tool(spec: &ToolSpec) -> Tool {
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         // Plugins can change at run time (hot reload); clients are told with list_changed.
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+        // Resources, prompts and completions come from plugins too (`mcp_content`).
+        let capabilities = ServerCapabilities::builder()
+            .enable_completions()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("databricks-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Tools for a Databricks workspace. List tools return one page at a time: pass `next_page_token` back as \
                  `page_token` for more. Tools that start long operations return at once; use the matching `wait_for_*` \
-                 tool to wait for the result.",
+                 tool to wait for the result. Workspace objects (notebook source, table schemas, cluster and job \
+                 definitions, run output) are also resources under databricks://; prompts give ready workflows.",
             )
     }
 
@@ -211,7 +242,7 @@ impl ServerHandler for McpServer {
     }
 
     fn accepted_subscription_filter(&self, _requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        Some(SubscriptionFilter::builder().tools_list_changed().resources_list_changed().prompts_list_changed().build())
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
@@ -230,6 +261,56 @@ impl ServerHandler for McpServer {
     ) -> Result<ListToolsResult, McpError> {
         // Dozens of tools, not thousands: one page.
         Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        crate::mcp_content::list(self, request, context).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(crate::mcp_content::templates(self))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let _in_flight = InFlight::enter(&self.inner.in_flight);
+        crate::mcp_content::read(self, request, context).await.map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(crate::mcp_content::prompts(self))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let _in_flight = InFlight::enter(&self.inner.in_flight);
+        crate::mcp_content::get(self, request, context).await.map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        crate::mcp_content::complete(self, request, context).await
     }
 
     async fn call_tool(
@@ -311,7 +392,14 @@ impl Drop for InFlight<'_> {
 pub fn to_call_result(result: Result<CallOutput, CallFailure>) -> CallToolResult {
     match result {
         Ok(output) => {
-            let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
+            let mut content = vec![ContentBlock::text(output.text)];
+            for link in output.links {
+                match crate::mcp_content::to_resource(link) {
+                    Ok(resource) => content.push(ContentBlock::resource_link(resource)),
+                    Err(e) => tracing::error!("{}", e.message),
+                }
+            }
+            let mut result = CallToolResult::success(content);
             result.structured_content = output.structured;
             result
         }
@@ -332,7 +420,7 @@ fn error_result(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
-fn request_id(context: &RequestContext<RoleServer>) -> String {
+pub(crate) fn request_id(context: &RequestContext<RoleServer>) -> String {
     match serde_json::to_value(&context.id) {
         Ok(Value::String(s)) => s,
         Ok(other) => other.to_string(),

@@ -26,11 +26,19 @@ pub struct Recorder {
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
     /// How many `notifications/tools/list_changed` arrived.
     pub list_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// How many `notifications/resources/list_changed` and `notifications/prompts/list_changed`.
+    pub resources_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    pub prompts_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for Recorder {
     fn default() -> Self {
-        Self { progress: Arc::default(), list_changed: Arc::new(tokio::sync::watch::Sender::new(0)) }
+        Self {
+            progress: Arc::default(),
+            list_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            resources_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            prompts_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
     }
 }
 
@@ -41,6 +49,14 @@ impl ClientHandler for Recorder {
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.list_changed.send_modify(|n| *n += 1);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.resources_changed.send_modify(|n| *n += 1);
+    }
+
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.prompts_changed.send_modify(|n| *n += 1);
     }
 }
 
