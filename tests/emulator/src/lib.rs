@@ -139,6 +139,7 @@ mod recording;
 mod repos;
 mod secrets;
 mod server;
+mod serving;
 mod sql;
 mod unity;
 mod workspace;

@@ -24,6 +24,7 @@ use crate::{
     recording::Recorder,
     repos::Repos,
     secrets::{self, Secrets},
+    serving::{self, Serving},
     sql::{self, Sql},
     unity::{self, Unity},
     workspace_tree::{self, Tree},
@@ -60,6 +61,8 @@ pub(crate) struct Workspace {
     pub sql: Sql,
     /// Libraries installed on clusters.
     pub libraries: Libraries,
+    /// Model serving endpoints.
+    pub serving: Serving,
 }
 
 impl Workspace {
@@ -87,6 +90,8 @@ impl Workspace {
         let mut sql = Sql::default();
         sql::seed::populate(&mut sql, seed, clock.now_ms());
         sql::seed::grant_access(&mut acls, seed);
+        let mut serving = Serving::default();
+        serving::seed::populate(&mut serving, &mut acls, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -103,6 +108,7 @@ impl Workspace {
             unity,
             sql,
             libraries,
+            serving,
         }
     }
 }
