@@ -8,6 +8,7 @@
 mod cli;
 mod clusters;
 mod files;
+mod genie;
 mod http;
 mod jobs;
 mod libraries;
@@ -20,6 +21,7 @@ mod repos;
 mod sandbox;
 mod sdk;
 mod secrets;
+mod serving;
 mod sql;
 mod support;
 mod unity_catalog;

@@ -259,7 +259,8 @@ fn wait_for_serving_endpoint(ctx: &Context, args: WaitForEndpoint) -> Result<Out
         let raw = fetch(ctx, &args.name)?;
         let e = raw.get()?;
         if matches!(e.update(), "UPDATE_FAILED" | "UPDATE_CANCELED") {
-            let entity = e.entities().first().map_or_else(String::new, |x| format!(" with served_model_name \"{}\"", x.name));
+            let failed = e.pending_config.iter().flat_map(|c| &c.served_entities).next();
+            let entity = failed.map_or_else(String::new, |x| format!(" with served_model_name \"{}\"", x.name));
             return Err(ToolError::Failed(format!(
                 "the config update of serving endpoint {} ended {} (the endpoint is {}). Read get_serving_build_logs{entity} for why.",
                 args.name,

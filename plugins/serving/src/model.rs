@@ -122,10 +122,6 @@ impl Endpoint {
         }
     }
 
-    pub fn entities(&self) -> Vec<&ServedEntity> {
-        self.config.iter().chain(self.pending_config.iter()).flat_map(|c| &c.served_entities).collect()
-    }
-
     /// One line for lists.
     pub fn line(&self) -> String {
         let served: Vec<String> =

@@ -128,6 +128,7 @@ mod error;
 mod extract;
 mod faults;
 mod files;
+mod genie;
 mod identity;
 mod jobs;
 mod libraries;

@@ -27,7 +27,7 @@ use crate::{
     commands, dbfs,
     error::ApiError,
     faults::FaultKind,
-    files,
+    files, genie,
     identity::{self, TokenError},
     jobs, libraries,
     net::{Connection, DroppableListener},
@@ -65,6 +65,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/sql/statements", sql::statements_router())
         .nest("/api/2.0/serving-endpoints", serving::router())
         .nest("/serving-endpoints", serving::invocations_router())
+        .nest("/api/2.0/genie", genie::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -16,6 +16,7 @@ use crate::{
     dbfs::{self, Dbfs},
     faults::FaultQueue,
     files::{self, Volumes},
+    genie::{self, Genie},
     identity::{self, Caller, Directory},
     jobs::{self, Jobs},
     libraries::{self, Libraries},
@@ -63,6 +64,8 @@ pub(crate) struct Workspace {
     pub libraries: Libraries,
     /// Model serving endpoints.
     pub serving: Serving,
+    /// Genie spaces and conversations.
+    pub genie: Genie,
 }
 
 impl Workspace {
@@ -92,6 +95,8 @@ impl Workspace {
         sql::seed::grant_access(&mut acls, seed);
         let mut serving = Serving::default();
         serving::seed::populate(&mut serving, &mut acls, seed, clock.now_ms());
+        let mut genie = Genie::default();
+        genie::seed::populate(&mut genie, &mut acls, seed);
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -109,6 +114,7 @@ impl Workspace {
             sql,
             libraries,
             serving,
+            genie,
         }
     }
 }

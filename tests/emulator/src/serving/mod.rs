@@ -227,8 +227,14 @@ impl Endpoint {
             out["config"] = Self::config_json(config, detailed, "DEPLOYMENT_READY");
         }
         if detailed {
-            if let Some(pending) = &self.pending {
-                let mut p = Self::config_json(pending, true, "DEPLOYMENT_CREATING");
+            // A failed update stays visible as the pending config, its entities DEPLOYMENT_FAILED.
+            let shown = match (&self.pending, &self.failed) {
+                (Some(p), _) => Some((p, "DEPLOYMENT_CREATING")),
+                (None, Some(f)) if self.update == Update::Failed => Some((f, "DEPLOYMENT_FAILED")),
+                _ => None,
+            };
+            if let Some((pending, deployment)) = shown {
+                let mut p = Self::config_json(pending, true, deployment);
                 p["start_time"] = json!(pending.start);
                 out["pending_config"] = p;
             }
