@@ -13,6 +13,7 @@ mod http;
 mod jobs;
 mod libraries;
 mod loading;
+mod mlflow;
 mod policy;
 mod protocol;
 mod readme;

@@ -132,6 +132,7 @@ mod genie;
 mod identity;
 mod jobs;
 mod libraries;
+mod mlflow;
 mod net;
 mod pagination;
 mod permissions;

@@ -29,7 +29,7 @@ use crate::{
     faults::FaultKind,
     files, genie,
     identity::{self, TokenError},
-    jobs, libraries,
+    jobs, libraries, mlflow,
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
@@ -66,6 +66,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/serving-endpoints", serving::router())
         .nest("/serving-endpoints", serving::invocations_router())
         .nest("/api/2.0/genie", genie::router())
+        .nest("/api/2.0/mlflow", mlflow::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

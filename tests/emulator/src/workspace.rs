@@ -21,6 +21,7 @@ use crate::{
     jobs::{self, Jobs},
     libraries::{self, Libraries},
     lock,
+    mlflow::{self, Mlflow},
     pipelines::{self, Pipelines},
     recording::Recorder,
     repos::Repos,
@@ -66,6 +67,8 @@ pub(crate) struct Workspace {
     pub serving: Serving,
     /// Genie spaces and conversations.
     pub genie: Genie,
+    /// MLflow experiments and runs.
+    pub mlflow: Mlflow,
 }
 
 impl Workspace {
@@ -97,6 +100,8 @@ impl Workspace {
         serving::seed::populate(&mut serving, &mut acls, seed, clock.now_ms());
         let mut genie = Genie::default();
         genie::seed::populate(&mut genie, &mut acls, seed);
+        let mut mlflow = Mlflow::default();
+        mlflow::seed::populate(&mut mlflow, &mut acls, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -115,6 +120,7 @@ impl Workspace {
             libraries,
             serving,
             genie,
+            mlflow,
         }
     }
 }

@@ -153,7 +153,11 @@ impl Unity {
             .models
             .get(&(parts[0].clone(), parts[1].clone(), parts[2].clone()))
             .ok_or_else(|| model_not_found(full_name))?;
-        self.check_read(caller, Securable::Function, &parts.join("."))?;
+        // Models take a function's privileges; the denial should still name a model.
+        self.check_read(caller, Securable::Function, &parts.join(".")).map_err(|mut e| {
+            e.message = e.message.replace("on Function", "on Registered model");
+            e
+        })?;
         Ok(model)
     }
 
