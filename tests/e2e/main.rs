@@ -26,4 +26,5 @@ mod serving;
 mod sql;
 mod support;
 mod unity_catalog;
+mod vector_search;
 mod workspace;

@@ -144,6 +144,7 @@ mod server;
 mod serving;
 mod sql;
 mod unity;
+mod vector_search;
 mod workspace;
 mod workspace_tree;
 

@@ -33,7 +33,7 @@ use crate::{
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
-    repos, secrets, serving, sql, unity,
+    repos, secrets, serving, sql, unity, vector_search,
     workspace::AppState,
     workspace_tree,
 };
@@ -67,6 +67,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/serving-endpoints", serving::invocations_router())
         .nest("/api/2.0/genie", genie::router())
         .nest("/api/2.0/mlflow", mlflow::router())
+        .nest("/api/2.0/vector-search", vector_search::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -29,6 +29,7 @@ use crate::{
     serving::{self, Serving},
     sql::{self, Sql},
     unity::{self, Unity},
+    vector_search::{self, VectorSearch},
     workspace_tree::{self, Tree},
 };
 
@@ -69,6 +70,8 @@ pub(crate) struct Workspace {
     pub genie: Genie,
     /// MLflow experiments and runs.
     pub mlflow: Mlflow,
+    /// Vector search endpoints and indexes.
+    pub vector_search: VectorSearch,
 }
 
 impl Workspace {
@@ -102,6 +105,8 @@ impl Workspace {
         genie::seed::populate(&mut genie, &mut acls, seed);
         let mut mlflow = Mlflow::default();
         mlflow::seed::populate(&mut mlflow, &mut acls, seed, clock.now_ms());
+        let mut vector_search = VectorSearch::default();
+        vector_search::seed::populate(&mut vector_search, &mut acls, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -121,6 +126,7 @@ impl Workspace {
             serving,
             genie,
             mlflow,
+            vector_search,
         }
     }
 }

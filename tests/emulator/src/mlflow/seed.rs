@@ -58,8 +58,9 @@ fn run(
     for (key, last) in finals {
         let history: Vec<Point> = (0..epochs)
             .map(|step| {
-                // Metrics approach their final value geometrically; loss falls toward it.
-                let remaining = 0.6f64.powi((epochs - 1 - step) as i32);
+                // Metrics climb to their final value (reached at the last step); loss falls to it.
+                let progress = if epochs > 1 { step as f64 / (epochs - 1) as f64 } else { 1.0 };
+                let remaining = 0.6f64.powi(step as i32) * (1.0 - progress);
                 let value = if *key == "loss" { last + remaining * 0.5 } else { last - remaining * 0.25 * last };
                 Point { value: (value * 10_000.0).round() / 10_000.0, timestamp: start + (step + 1) * 60_000, step }
             })
