@@ -76,7 +76,10 @@ async fn lists_spaces_a_page_at_a_time() {
 async fn a_question_is_answered_with_real_data_and_follow_ups_continue_the_conversation() {
     let h = Harness::start(&["genie"]).await;
     let (text, data) = h
-        .ok("start_genie_conversation", json!({"space_id": TAXI, "question": "What's the average fare by payment type?"}))
+        .ok(
+            "start_genie_conversation",
+            json!({"space_id": TAXI, "question": "What's the average fare by payment type?"}),
+        )
         .await;
     assert_eq!(data["status"], "COMPLETED");
     assert!(data["sql"].as_str().unwrap().contains("GROUP BY payment_type"), "the curated query: {text}");
@@ -98,7 +101,10 @@ async fn a_question_is_answered_with_real_data_and_follow_ups_continue_the_conve
     assert!(!statement.is_empty());
 
     let (text, sample) = h
-        .ok("send_genie_message", json!({"space_id": TAXI, "conversation_id": conversation, "question": "Show me some trips", "max_rows": 3}))
+        .ok(
+            "send_genie_message",
+            json!({"space_id": TAXI, "conversation_id": conversation, "question": "Show me some trips", "max_rows": 3}),
+        )
         .await;
     assert_eq!(sample["result"]["rows"].as_array().unwrap().len(), 3);
     assert_eq!(sample["result"]["total_row_count"], 10);
@@ -114,13 +120,19 @@ async fn a_question_is_answered_with_real_data_and_follow_ups_continue_the_conve
 async fn a_slow_answer_reports_progress_and_is_picked_up_with_get_genie_message() {
     let h = Setup::new(&["genie"]).transition_delay(Duration::from_millis(800)).start().await;
     let (text, data) = h
-        .ok("start_genie_conversation", json!({"space_id": TAXI, "question": "How many shared trips were there?", "wait_seconds": 0}))
+        .ok(
+            "start_genie_conversation",
+            json!({"space_id": TAXI, "question": "How many shared trips were there?", "wait_seconds": 0}),
+        )
         .await;
     assert_eq!(data["done"], false);
     assert_eq!(data["status"], "SUBMITTED");
     assert!(text.contains("still working") && text.contains("get_genie_message"), "{text}");
     let early = h
-        .err("get_genie_query_result", json!({"space_id": TAXI, "conversation_id": data["conversation_id"], "message_id": data["message_id"]}))
+        .err(
+            "get_genie_query_result",
+            json!({"space_id": TAXI, "conversation_id": data["conversation_id"], "message_id": data["message_id"]}),
+        )
         .await;
     assert!(early.contains("still"), "{early}");
 
@@ -130,9 +142,8 @@ async fn a_slow_answer_reports_progress_and_is_picked_up_with_get_genie_message(
     assert_eq!(done["result"]["rows"], json!([[4]]), "four seeded trips are shared: {text}");
     assert!(!h.progress.lock().unwrap().is_empty(), "the wait reported progress");
 
-    let (text, short) = h
-        .ok("start_genie_conversation", json!({"space_id": TAXI, "question": "Show trips", "wait_seconds": 1}))
-        .await;
+    let (text, short) =
+        h.ok("start_genie_conversation", json!({"space_id": TAXI, "question": "Show trips", "wait_seconds": 1})).await;
     assert_eq!(short["done"], false, "{text}");
     assert!(text.contains("get_genie_message"), "{text}");
 }
@@ -140,14 +151,20 @@ async fn a_slow_answer_reports_progress_and_is_picked_up_with_get_genie_message(
 #[tokio::test]
 async fn failures_missing_things_and_other_users_are_explained() {
     let h = Harness::start(&["genie"]).await;
-    let (text, data) = h.ok("start_genie_conversation", json!({"space_id": EXEC, "question": "What was the daily revenue?"})).await;
+    let (text, data) =
+        h.ok("start_genie_conversation", json!({"space_id": EXEC, "question": "What was the daily revenue?"})).await;
     assert_eq!(data["status"], "FAILED");
     assert!(text.contains("revenue_daily") && text.contains("cannot be found"), "{text}");
     let none = h
-        .err("get_genie_query_result", json!({"space_id": EXEC, "conversation_id": data["conversation_id"], "message_id": data["message_id"]}))
+        .err(
+            "get_genie_query_result",
+            json!({"space_id": EXEC, "conversation_id": data["conversation_id"], "message_id": data["message_id"]}),
+        )
         .await;
     assert!(none.contains("no query result"), "{none}");
-    let missing = h.err("start_genie_conversation", json!({"space_id": "01f0ffffffffffffffffffffffffffff", "question": "hi"})).await;
+    let missing = h
+        .err("start_genie_conversation", json!({"space_id": "01f0ffffffffffffffffffffffffffff", "question": "hi"}))
+        .await;
     assert!(missing.contains("does not exist"), "{missing}");
     let empty = h.err("start_genie_conversation", json!({"space_id": TAXI, "question": "  "})).await;
     assert!(empty.contains("question is empty"), "{empty}");
@@ -159,13 +176,24 @@ async fn failures_missing_things_and_other_users_are_explained() {
     assert!(hidden.contains("does not exist"), "{hidden}");
     let (_, own) = alice.ok("start_genie_conversation", json!({"space_id": TAXI, "question": "How many trips?"})).await;
     assert_eq!(own["result"]["rows"], json!([[20]]));
-    let demo = demo_post(&alice, &format!("/api/2.0/genie/spaces/{TAXI}/start-conversation"), &json!({"content": "How many trips?"})).await;
+    let demo = demo_post(
+        &alice,
+        &format!("/api/2.0/genie/spaces/{TAXI}/start-conversation"),
+        &json!({"content": "How many trips?"}),
+    )
+    .await;
     let theirs = alice
-        .err("send_genie_message", json!({"space_id": TAXI, "conversation_id": demo["conversation_id"], "question": "and now?"}))
+        .err(
+            "send_genie_message",
+            json!({"space_id": TAXI, "conversation_id": demo["conversation_id"], "question": "and now?"}),
+        )
         .await;
     assert!(theirs.contains("belongs to another user"), "{theirs}");
     let theirs = alice
-        .err("get_genie_message", json!({"space_id": TAXI, "conversation_id": demo["conversation_id"], "message_id": demo["message_id"]}))
+        .err(
+            "get_genie_message",
+            json!({"space_id": TAXI, "conversation_id": demo["conversation_id"], "message_id": demo["message_id"]}),
+        )
         .await;
     assert!(theirs.contains("belongs to another user"), "{theirs}");
 }

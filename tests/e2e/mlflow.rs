@@ -44,7 +44,12 @@ async fn lists_every_mlflow_tool_with_schemas_and_annotations() {
             assert!(prop.get("description").is_some(), "{}.{name} is described", tool.name);
         }
         let a = tool.annotations.clone().unwrap();
-        let writes = ["create_mlflow_experiment", "delete_mlflow_experiment", "set_registered_model_alias", "delete_registered_model_alias"];
+        let writes = [
+            "create_mlflow_experiment",
+            "delete_mlflow_experiment",
+            "set_registered_model_alias",
+            "delete_registered_model_alias",
+        ];
         assert_eq!(a.read_only_hint, Some(!writes.contains(&tool.name.as_ref())), "{}", tool.name);
         if writes.contains(&tool.name.as_ref()) {
             assert_eq!(a.destructive_hint, Some(tool.name != "create_mlflow_experiment"), "{}", tool.name);
@@ -56,10 +61,16 @@ async fn lists_every_mlflow_tool_with_schemas_and_annotations() {
 async fn experiments_are_searched_created_read_and_deleted() {
     let h = Harness::start(&["mlflow"]).await;
     let (text, data) = h.ok("search_mlflow_experiments", json!({})).await;
-    assert_eq!(names(&data, "experiments", "experiment_id"), ["4011000000000002", CHURN], "newest activity first: {text}");
+    assert_eq!(
+        names(&data, "experiments", "experiment_id"),
+        ["4011000000000002", CHURN],
+        "newest activity first: {text}"
+    );
     let (_, data) = h.ok("search_mlflow_experiments", json!({"filter": "name LIKE '%churn%'"})).await;
     assert_eq!(names(&data, "experiments", "experiment_id"), [CHURN]);
-    let (_, data) = h.ok("search_mlflow_experiments", json!({"filter": "tags.team = 'ml-platform'", "order_by": ["name ASC"]})).await;
+    let (_, data) = h
+        .ok("search_mlflow_experiments", json!({"filter": "tags.team = 'ml-platform'", "order_by": ["name ASC"]}))
+        .await;
     assert_eq!(names(&data, "experiments", "experiment_id"), [CHURN]);
     let bad = h.err("search_mlflow_experiments", json!({"filter": "name ~ 'x'"})).await;
     assert!(bad.contains("Invalid clause"), "{bad}");
@@ -69,15 +80,25 @@ async fn experiments_are_searched_created_read_and_deleted() {
     assert!(text.contains(token), "{text}");
     let (_, rest) = h.ok("search_mlflow_experiments", json!({"limit": 1, "page_token": token})).await;
     assert_eq!(names(&rest, "experiments", "experiment_id"), [CHURN]);
-    let sent: Value = serde_json::from_str(&h.requests_to("POST", "/api/2.0/mlflow/experiments/search").last().unwrap().body).unwrap();
-    assert_eq!((sent["page_token"].as_str(), sent["max_results"].as_u64()), (Some(token), Some(1)), "the token goes in the body");
+    let sent: Value =
+        serde_json::from_str(&h.requests_to("POST", "/api/2.0/mlflow/experiments/search").last().unwrap().body)
+            .unwrap();
+    assert_eq!(
+        (sent["page_token"].as_str(), sent["max_results"].as_u64()),
+        (Some(token), Some(1)),
+        "the token goes in the body"
+    );
 
-    let (text, data) = h.ok("get_mlflow_experiment", json!({"name": "/Users/demo.user@example.com/churn-prediction"})).await;
+    let (text, data) =
+        h.ok("get_mlflow_experiment", json!({"name": "/Users/demo.user@example.com/churn-prediction"})).await;
     assert_eq!(data["experiment_id"], CHURN);
     assert!(text.contains("Tag team = ml-platform"), "{text}");
 
     let (text, created) = h
-        .ok("create_mlflow_experiment", json!({"name": "/Users/demo.user@example.com/churn-v2", "tags": {"team": "ml"}}))
+        .ok(
+            "create_mlflow_experiment",
+            json!({"name": "/Users/demo.user@example.com/churn-v2", "tags": {"team": "ml"}}),
+        )
         .await;
     let id = created["experiment_id"].as_str().unwrap().to_string();
     assert!(text.contains(&id), "{text}");
@@ -110,30 +131,40 @@ async fn runs_are_searched_by_metrics_and_read_with_their_history() {
     let (text, best) = h
         .ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "filter": "metrics.auc > 0.85 AND params.model = 'xgboost'", "order_by": ["metrics.auc DESC"]}))
         .await;
-    let best: Vec<&str> = best["runs"].as_array().unwrap().iter().map(|r| r["info"]["run_name"].as_str().unwrap()).collect();
+    let best: Vec<&str> =
+        best["runs"].as_array().unwrap().iter().map(|r| r["info"]["run_name"].as_str().unwrap()).collect();
     assert_eq!(best, ["xgb-usage-features", "xgb-tuned"], "{text}");
     assert!(text.contains("auc=0.874"), "{text}");
-    let (_, failed) = h.ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "filter": "attributes.status = 'FAILED'"})).await;
+    let (_, failed) =
+        h.ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "filter": "attributes.status = 'FAILED'"})).await;
     assert_eq!(failed["runs"][0]["info"]["run_name"], "xgb-deep");
 
     let (_, page1) = h.ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "limit": 3})).await;
     let token = page1["next_page_token"].as_str().unwrap();
-    let (_, page2) = h.ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "limit": 3, "page_token": token})).await;
+    let (_, page2) =
+        h.ok("search_mlflow_runs", json!({"experiment_ids": [CHURN], "limit": 3, "page_token": token})).await;
     assert_eq!(page1["runs"].as_array().unwrap().len() + page2["runs"].as_array().unwrap().len(), 4);
     assert!(page2.get("next_page_token").is_none());
 
     let (text, run) = h.ok("get_mlflow_run", json!({"run_id": XGB_TUNED})).await;
     assert_eq!(run["info"]["status"], "FINISHED");
     assert!(text.contains("Params: eta=0.1, max_depth=6, model=xgboost"), "{text}");
-    let metrics: Vec<&str> = run["data"]["metrics"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap()).collect();
+    let metrics: Vec<&str> =
+        run["data"]["metrics"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap()).collect();
     assert_eq!(metrics, ["auc", "f1", "loss"]);
 
-    let (text, history) = h.ok("get_mlflow_metric_history", json!({"run_id": XGB_TUNED, "metric_key": "loss", "limit": 4})).await;
+    let (text, history) =
+        h.ok("get_mlflow_metric_history", json!({"run_id": XGB_TUNED, "metric_key": "loss", "limit": 4})).await;
     let points = history["metrics"].as_array().unwrap();
     assert_eq!(points.len(), 4, "{text}");
     assert!(points[0]["value"].as_f64().unwrap() > points[3]["value"].as_f64().unwrap(), "loss falls");
     let token = history["next_page_token"].as_str().unwrap();
-    let (_, rest) = h.ok("get_mlflow_metric_history", json!({"run_id": XGB_TUNED, "metric_key": "loss", "limit": 100, "page_token": token})).await;
+    let (_, rest) = h
+        .ok(
+            "get_mlflow_metric_history",
+            json!({"run_id": XGB_TUNED, "metric_key": "loss", "limit": 100, "page_token": token}),
+        )
+        .await;
     let rest = rest["metrics"].as_array().unwrap();
     assert_eq!(rest.len(), 6, "ten epochs in all");
     assert_eq!(rest.last().unwrap()["value"], 0.35, "the last point is the run's latest value");
@@ -158,7 +189,8 @@ async fn registered_models_versions_and_aliases() {
     assert_eq!(model["aliases"].as_array().unwrap().len(), 2);
 
     let (text, versions) = h.ok("list_model_versions", json!({"full_name": CHURN_MODEL})).await;
-    let numbers: Vec<u64> = versions["model_versions"].as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect();
+    let numbers: Vec<u64> =
+        versions["model_versions"].as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect();
     assert_eq!(numbers, [3, 2, 1], "{text}");
     assert!(text.contains("v2 READY [champion], run 5e1d0c0a11e040b39a7c0d9b2f3a1b02"), "{text}");
 
@@ -168,22 +200,27 @@ async fn registered_models_versions_and_aliases() {
     let (_, run) = h.ok("get_mlflow_run", json!({"run_id": champion["run_id"]})).await;
     assert_eq!(run["info"]["run_name"], "xgb-tuned");
 
-    let (text, moved) = h.ok("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "champion", "version": 3})).await;
+    let (text, moved) =
+        h.ok("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "champion", "version": 3})).await;
     assert_eq!(text, "Moved main.default.churn_model@champion from version 2 to version 3.");
     assert_eq!(moved["previous_version"], 2);
     let (_, champion) = h.ok("get_model_version", json!({"full_name": CHURN_MODEL, "alias": "champion"})).await;
     assert_eq!(champion["version"], 3);
     let (_, v3) = h.ok("get_model_version", json!({"full_name": CHURN_MODEL, "version": 3})).await;
-    let aliases: Vec<&str> = v3["aliases"].as_array().unwrap().iter().map(|a| a["alias_name"].as_str().unwrap()).collect();
+    let aliases: Vec<&str> =
+        v3["aliases"].as_array().unwrap().iter().map(|a| a["alias_name"].as_str().unwrap()).collect();
     assert_eq!(aliases, ["challenger", "champion"]);
 
-    let (text, _) = h.ok("delete_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "challenger"})).await;
+    let (text, _) =
+        h.ok("delete_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "challenger"})).await;
     assert!(text.contains("Removed alias challenger"), "{text}");
     let gone = h.err("get_model_version", json!({"full_name": CHURN_MODEL, "alias": "challenger"})).await;
     assert!(gone.contains("does not exist"), "{gone}");
-    let bad = h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "Prod!", "version": 1})).await;
+    let bad =
+        h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "Prod!", "version": 1})).await;
     assert!(bad.contains("Invalid alias"), "{bad}");
-    let no_version = h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "prod", "version": 9})).await;
+    let no_version =
+        h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "prod", "version": 9})).await;
     assert!(no_version.contains("Model version 9"), "{no_version}");
     let missing = h.err("get_registered_model", json!({"full_name": "main.default.nope"})).await;
     assert!(missing.contains("does not exist"), "{missing}");
@@ -200,7 +237,8 @@ async fn other_users_see_only_what_they_are_granted() {
     assert!(denied.contains("does not have Manage permissions"), "{denied}");
     let (_, models) = h.ok("list_registered_models", json!({})).await;
     assert_eq!(names(&models, "registered_models", "full_name"), [CHURN_MODEL]);
-    let denied = h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "champion", "version": 1})).await;
+    let denied =
+        h.err("set_registered_model_alias", json!({"full_name": CHURN_MODEL, "alias": "champion", "version": 1})).await;
     assert!(denied.contains("MANAGE"), "{denied}");
     let hidden = h.err("get_registered_model", json!({"full_name": "main.default.fraud_model"})).await;
     assert!(hidden.contains("does not have EXECUTE on Registered model"), "{hidden}");

@@ -94,21 +94,41 @@ async fn queries_answer_by_kind_deterministically() {
     let h = Harness::start(&["serving"]).await;
     let chat = json!({"name": CHAT, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How many taxi trips ran today?"}]});
     let (text, data) = h.ok("query_serving_endpoint", chat.clone()).await;
-    assert!(text.starts_with("[system.ai.meta_llama_v3_3_70b_instruct] You said: How many taxi trips ran today?"), "{text}");
+    assert!(
+        text.starts_with("[system.ai.meta_llama_v3_3_70b_instruct] You said: How many taxi trips ran today?"),
+        "{text}"
+    );
     assert_eq!(data["response"]["object"], "chat.completion");
     assert_eq!(data["response"]["usage"]["prompt_tokens"], 8);
-    assert_eq!(h.ok("query_serving_endpoint", chat).await.1["response"]["choices"], data["response"]["choices"], "same question, same answer");
+    assert_eq!(
+        h.ok("query_serving_endpoint", chat).await.1["response"]["choices"],
+        data["response"]["choices"],
+        "same question, same answer"
+    );
 
-    let (text, data) = h.ok("query_serving_endpoint", json!({"name": CHAT, "messages": [{"role": "user", "content": "one two three four"}], "max_tokens": 3})).await;
+    let (text, data) = h
+        .ok(
+            "query_serving_endpoint",
+            json!({"name": CHAT, "messages": [{"role": "user", "content": "one two three four"}], "max_tokens": 3}),
+        )
+        .await;
     assert!(text.contains("[finish: length]"), "{text}");
-    assert_eq!(data["response"]["choices"][0]["message"]["content"], "[system.ai.meta_llama_v3_3_70b_instruct] You said:");
+    assert_eq!(
+        data["response"]["choices"][0]["message"]["content"],
+        "[system.ai.meta_llama_v3_3_70b_instruct] You said:"
+    );
 
-    let (text, data) = h.ok("query_serving_endpoint", json!({"name": "text-completions", "prompt": "Once upon a time"})).await;
+    let (text, data) =
+        h.ok("query_serving_endpoint", json!({"name": "text-completions", "prompt": "Once upon a time"})).await;
     assert!(text.contains("You said: Once upon a time"), "{text}");
     assert_eq!(data["response"]["object"], "text_completion");
 
-    let (text, data) =
-        h.ok("query_serving_endpoint", json!({"name": EMBED, "input": ["taxi fares at night", "late night taxi fares", "ledger"]})).await;
+    let (text, data) = h
+        .ok(
+            "query_serving_endpoint",
+            json!({"name": EMBED, "input": ["taxi fares at night", "late night taxi fares", "ledger"]}),
+        )
+        .await;
     assert!(text.starts_with("3 embedding(s) of 1024 dimensions"), "{text}");
     let vectors: Vec<Vec<f64>> = data["response"]["data"]
         .as_array()
@@ -126,15 +146,24 @@ async fn queries_answer_by_kind_deterministically() {
     assert!(predictions.iter().all(|p| (0.0..1.0).contains(&p.as_f64().unwrap())));
     assert_eq!(data["served_model_name"], "churn_model-2");
     let split = json!({"name": "churn-model", "dataframe_split": {"columns": ["plan", "tenure"], "data": [["basic", 3], ["pro", 40]]}});
-    assert_eq!(h.ok("query_serving_endpoint", split).await.1["response"]["predictions"], json!(predictions), "both formats score alike");
+    assert_eq!(
+        h.ok("query_serving_endpoint", split).await.1["response"]["predictions"],
+        json!(predictions),
+        "both formats score alike"
+    );
 
-    let wrong = h.err("query_serving_endpoint", json!({"name": "churn-model", "messages": [{"role": "user", "content": "hi"}]})).await;
+    let wrong = h
+        .err("query_serving_endpoint", json!({"name": "churn-model", "messages": [{"role": "user", "content": "hi"}]}))
+        .await;
     assert!(wrong.contains("custom model") && wrong.contains("dataframe_records"), "{wrong}");
     let wrong = h.err("query_serving_endpoint", json!({"name": CHAT, "input": ["x"]})).await;
     assert!(wrong.contains("chat model") && wrong.contains("messages"), "{wrong}");
     let none = h.err("query_serving_endpoint", json!({"name": CHAT})).await;
     assert!(none.contains("give the input"), "{none}");
-    assert!(h.requests_to("POST", &format!("/serving-endpoints/{CHAT}/invocations")).len() == 4, "the empty query never left the host");
+    assert!(
+        h.requests_to("POST", &format!("/serving-endpoints/{CHAT}/invocations")).len() == 4,
+        "the empty query never left the host"
+    );
 
     let (text, data) = h.ok("get_serving_server_logs", json!({"name": "churn-model"})).await;
     assert_eq!(data["served_model_name"], "churn_model-2");
@@ -150,7 +179,10 @@ async fn an_endpoint_is_created_waited_for_updated_and_deleted() {
             json!({"name": "churn-canary", "served_entities": [churn_entity(3)], "description": "canary", "tags": {"team": "ml"}}),
         )
         .await;
-    assert!(text.contains("NOT_READY, config update IN_PROGRESS") && text.contains("wait_for_serving_endpoint"), "{text}");
+    assert!(
+        text.contains("NOT_READY, config update IN_PROGRESS") && text.contains("wait_for_serving_endpoint"),
+        "{text}"
+    );
     assert_eq!(data["endpoint"]["pending_config"]["served_entities"][0]["name"], "churn_model-3");
     let sent: Value = serde_json::from_str(&h.requests_to("POST", "/api/2.0/serving-endpoints")[0].body).unwrap();
     assert_eq!(sent["tags"], json!([{"key": "team", "value": "ml"}]));
@@ -176,7 +208,9 @@ async fn an_endpoint_is_created_waited_for_updated_and_deleted() {
         .await;
     assert!(text.contains("config version 2"), "{text}");
     assert_eq!(data["endpoint"]["state"]["ready"], "READY", "the old config keeps serving");
-    let busy = h.err("update_serving_endpoint_config", json!({"name": "churn-canary", "served_entities": [churn_entity(1)]})).await;
+    let busy = h
+        .err("update_serving_endpoint_config", json!({"name": "churn-canary", "served_entities": [churn_entity(1)]}))
+        .await;
     assert!(busy.contains("currently being updated"), "{busy}");
     let (_, data) = h.ok("wait_for_serving_endpoint", json!({"name": "churn-canary"})).await;
     assert_eq!(data["endpoint"]["config"]["served_entities"].as_array().unwrap().len(), 2);
@@ -187,7 +221,8 @@ async fn an_endpoint_is_created_waited_for_updated_and_deleted() {
     assert!(bad.contains("add up to 50"), "{bad}");
     let missing = h.err("create_serving_endpoint", json!({"name": "x", "served_entities": [churn_entity(9)]})).await;
     assert!(missing.contains("Model version 9") && missing.contains("does not exist"), "{missing}");
-    let dup = h.err("create_serving_endpoint", json!({"name": "churn-canary", "served_entities": [churn_entity(2)]})).await;
+    let dup =
+        h.err("create_serving_endpoint", json!({"name": "churn-canary", "served_entities": [churn_entity(2)]})).await;
     assert!(dup.contains("already exists"), "{dup}");
 
     let (text, _) = h.ok("delete_serving_endpoint", json!({"name": "churn-canary"})).await;
@@ -200,9 +235,11 @@ async fn a_failed_build_fails_the_wait_and_the_build_logs_say_why() {
     let h = Harness::start(&["serving"]).await;
     let failed = h.err("wait_for_serving_endpoint", json!({"name": "fraud-scoring"})).await;
     assert!(failed.contains("UPDATE_FAILED") && failed.contains("get_serving_build_logs"), "{failed}");
-    let (text, _) = h.ok("get_serving_build_logs", json!({"name": "fraud-scoring", "served_model_name": "fraud_model-2"})).await;
+    let (text, _) =
+        h.ok("get_serving_build_logs", json!({"name": "fraud-scoring", "served_model_name": "fraud_model-2"})).await;
     assert!(text.contains("ERROR") && text.contains("FAILED_REGISTRATION"), "{text}");
-    let (_, data) = h.ok("query_serving_endpoint", json!({"name": "fraud-scoring", "dataframe_records": [{"amount": 12.5}]})).await;
+    let (_, data) =
+        h.ok("query_serving_endpoint", json!({"name": "fraud-scoring", "dataframe_records": [{"amount": 12.5}]})).await;
     assert_eq!(data["served_model_name"], "fraud_model-1", "the previous config keeps serving");
 
     h.ok("create_serving_endpoint", json!({"name": "fraud-v2", "served_entities": [{"entity_name": "main.default.fraud_model", "entity_version": "2"}]})).await;
@@ -210,7 +247,8 @@ async fn a_failed_build_fails_the_wait_and_the_build_logs_say_why() {
     assert!(failed.contains("fraud_model-2"), "{failed}");
     let (_, data) = h.ok("get_serving_endpoint", json!({"name": "fraud-v2"})).await;
     assert_eq!(data["state"], json!({"ready": "NOT_READY", "config_update": "UPDATE_FAILED"}));
-    let none = h.err("get_serving_server_logs", json!({"name": "fraud-v2", "served_model_name": "fraud_model-2"})).await;
+    let none =
+        h.err("get_serving_server_logs", json!({"name": "fraud-v2", "served_model_name": "fraud_model-2"})).await;
     assert!(none.contains("not deployed"), "{none}");
 }
 

@@ -100,12 +100,21 @@ async fn the_seeded_index_answers_queries_with_filters_columns_and_top_k() {
         .await;
     let ids: Vec<i64> = filtered["rows"].as_array().unwrap().iter().map(|r| r[0].as_i64().unwrap()).collect();
     assert_eq!(ids, [6, 8, 10], "filters apply before ranking");
-    let sent: Value = serde_json::from_str(&h.requests_to("POST", &format!("/api/2.0/vector-search/indexes/{TRIPS_INDEX}/query")).last().unwrap().body).unwrap();
+    let sent: Value = serde_json::from_str(
+        &h.requests_to("POST", &format!("/api/2.0/vector-search/indexes/{TRIPS_INDEX}/query")).last().unwrap().body,
+    )
+    .unwrap();
     assert!(sent["filters_json"].is_string(), "filters go as filters_json text: {sent}");
 
-    let bad = h.err("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["nope"], "query_text": "x"})).await;
+    let bad =
+        h.err("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["nope"], "query_text": "x"})).await;
     assert!(bad.contains("'nope' is not a column"), "{bad}");
-    let bad = h.err("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_vector": [0.1, 0.2]})).await;
+    let bad = h
+        .err(
+            "query_vector_search_index",
+            json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_vector": [0.1, 0.2]}),
+        )
+        .await;
     assert!(bad.contains("2 dimensions") && bad.contains("1024"), "{bad}");
     let bad = h.err("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["trip_id"]})).await;
     assert!(bad.contains("exactly one of query_text or query_vector"), "{bad}");
@@ -117,11 +126,15 @@ async fn the_seeded_index_answers_queries_with_filters_columns_and_top_k() {
 async fn an_index_is_created_over_a_new_table_synced_queried_and_deleted_with_its_endpoint() {
     let h = Setup::new(&["vector-search"]).transition_delay(Duration::from_millis(300)).start().await;
     sql(&h, "CREATE TABLE main.default.support_articles (id BIGINT, title STRING, body STRING, category STRING)").await;
-    sql(&h, "INSERT INTO main.default.support_articles VALUES \
+    sql(
+        &h,
+        "INSERT INTO main.default.support_articles VALUES \
         (1, 'Reset your password', 'Open settings and choose reset password to get a reset link by email', 'account'), \
         (2, 'Update billing details', 'Change the credit card used for billing in the billing page', 'billing'), \
         (3, 'Export invoices', 'Download past invoices as PDF from the billing page', 'billing'), \
-        (4, 'Enable two factor login', 'Turn on two factor authentication for a safer login', 'account')").await;
+        (4, 'Enable two factor login', 'Turn on two factor authentication for a safer login', 'account')",
+    )
+    .await;
 
     let (text, endpoint) = h.ok("create_vector_search_endpoint", json!({"name": "support-search"})).await;
     assert!(text.contains("PROVISIONING"), "{text}");
@@ -134,7 +147,12 @@ async fn an_index_is_created_over_a_new_table_synced_queried_and_deleted_with_it
         )
         .await;
     assert!(text.contains("initial sync"), "{text}");
-    let early = h.err("query_vector_search_index", json!({"name": "main.default.support_index", "columns": ["id"], "query_text": "x"})).await;
+    let early = h
+        .err(
+            "query_vector_search_index",
+            json!({"name": "main.default.support_index", "columns": ["id"], "query_text": "x"}),
+        )
+        .await;
     assert!(early.contains("not ready"), "{early}");
 
     let ready = within(Duration::from_secs(30), "the index to be ready", async {
@@ -202,10 +220,21 @@ async fn an_index_is_created_over_a_new_table_synced_queried_and_deleted_with_it
 #[tokio::test]
 async fn a_query_vector_from_the_embedding_model_finds_the_same_rows_and_pages_work() {
     let h = Setup::new(&["vector-search", "serving"]).start().await;
-    let (_, embedded) = h.ok("query_serving_endpoint", json!({"name": "databricks-bge-large-en", "input": ["cash"]})).await;
+    let (_, embedded) =
+        h.ok("query_serving_endpoint", json!({"name": "databricks-bge-large-en", "input": ["cash"]})).await;
     let vector = embedded["response"]["data"][0]["embedding"].clone();
-    let (_, by_vector) = h.ok("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_vector": vector, "num_results": 3})).await;
-    let (_, by_text) = h.ok("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_text": "cash", "num_results": 3})).await;
+    let (_, by_vector) = h
+        .ok(
+            "query_vector_search_index",
+            json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_vector": vector, "num_results": 3}),
+        )
+        .await;
+    let (_, by_text) = h
+        .ok(
+            "query_vector_search_index",
+            json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_text": "cash", "num_results": 3}),
+        )
+        .await;
     assert_eq!(by_vector["rows"], by_text["rows"]);
     assert_eq!(by_text["rows"][0][0], 2, "the first cash trip");
 
@@ -222,7 +251,12 @@ async fn a_query_vector_from_the_embedding_model_finds_the_same_rows_and_pages_w
 async fn other_users_need_the_source_tables_privileges_and_the_endpoints_permission() {
     let h = Setup::new(&["vector-search"]).token(ALICE_TOKEN).start().await;
     // Alice reads main.default.trips through data-engineers, so she may query its index.
-    let (_, data) = h.ok("query_vector_search_index", json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_text": "card", "num_results": 1})).await;
+    let (_, data) = h
+        .ok(
+            "query_vector_search_index",
+            json!({"name": TRIPS_INDEX, "columns": ["trip_id"], "query_text": "card", "num_results": 1}),
+        )
+        .await;
     assert_eq!(data["rows"].as_array().unwrap().len(), 1);
     let denied = h.err("delete_vector_search_endpoint", json!({"name": "vs-endpoint"})).await;
     assert!(denied.contains("does not have Manage permissions"), "{denied}");

@@ -159,8 +159,17 @@ fn typed(cell: &Value, type_name: &str) -> Value {
 }
 
 /// Rows `offset..offset+max` of an attachment's query result.
-fn query_rows(ctx: &Context, space: &str, conversation: &str, message: &str, attachment: &str, offset: u64, max: u64) -> Result<ResultRows> {
-    let path = format!("{}/attachments/{}/query-result", message_path(space, conversation, message), segment(attachment));
+fn query_rows(
+    ctx: &Context,
+    space: &str,
+    conversation: &str,
+    message: &str,
+    attachment: &str,
+    offset: u64,
+    max: u64,
+) -> Result<ResultRows> {
+    let path =
+        format!("{}/attachments/{}/query-result", message_path(space, conversation, message), segment(attachment));
     let raw: Value = ctx.get(&path, &[])?;
     let response = &raw["statement_response"];
     if response["status"]["state"].as_str().is_some_and(|s| s != "SUCCEEDED") {
@@ -171,7 +180,10 @@ fn query_rows(ctx: &Context, space: &str, conversation: &str, message: &str, att
         .as_array()
         .into_iter()
         .flatten()
-        .map(|c| Column { name: c["name"].as_str().unwrap_or_default().into(), type_name: c["type_name"].as_str().unwrap_or_default().into() })
+        .map(|c| Column {
+            name: c["name"].as_str().unwrap_or_default().into(),
+            type_name: c["type_name"].as_str().unwrap_or_default().into(),
+        })
         .collect();
     let total = response["manifest"]["total_row_count"].as_u64().unwrap_or(0);
     let data: Vec<Vec<Value>> = response["result"]["data_array"]
@@ -181,12 +193,7 @@ fn query_rows(ctx: &Context, space: &str, conversation: &str, message: &str, att
         .skip(offset as usize)
         .take(max as usize)
         .map(|row| {
-            row.as_array()
-                .into_iter()
-                .flatten()
-                .zip(&columns)
-                .map(|(cell, col)| typed(cell, &col.type_name))
-                .collect()
+            row.as_array().into_iter().flatten().zip(&columns).map(|(cell, col)| typed(cell, &col.type_name)).collect()
         })
         .collect();
     let shown = offset + data.len() as u64;
@@ -293,7 +300,8 @@ fn wait_and_answer(ctx: &Context, first: Value, wait_seconds: u32, max_rows: u64
     let message_id = first["message_id"].as_str().or(first["id"].as_str()).unwrap_or_default().to_string();
     let mut last = first;
     if !is_done(last["status"].as_str().unwrap_or_default()) && wait_seconds > 0 {
-        let wait = Wait::new(format!("Genie to answer message {message_id}"), Duration::from_secs(u64::from(wait_seconds)));
+        let wait =
+            Wait::new(format!("Genie to answer message {message_id}"), Duration::from_secs(u64::from(wait_seconds)));
         let path = message_path(&space, &conversation, &message_id);
         let waited = ctx.wait_for(&wait, || {
             let m: Value = ctx.get(&path, &[])?;
@@ -334,7 +342,12 @@ fn start_genie_conversation(ctx: &Context, args: StartConversation) -> Result<Ou
     let started: Value =
         ctx.post(&format!("{}/start-conversation", space_path(&args.space_id)), &json!({ "content": args.question }))?;
     let message = started["message"].clone();
-    wait_and_answer(ctx, message, args.wait_seconds.unwrap_or(120).min(840), u64::from(args.max_rows.unwrap_or(20).min(1000)))
+    wait_and_answer(
+        ctx,
+        message,
+        args.wait_seconds.unwrap_or(120).min(840),
+        u64::from(args.max_rows.unwrap_or(20).min(1000)),
+    )
 }
 
 /// Arguments of `send_genie_message`.
@@ -363,7 +376,12 @@ fn send_genie_message(ctx: &Context, args: SendMessage) -> Result<Output<Answer>
     }
     let path = format!("{}/conversations/{}/messages", space_path(&args.space_id), segment(&args.conversation_id));
     let message: Value = ctx.post(&path, &json!({ "content": args.question }))?;
-    wait_and_answer(ctx, message, args.wait_seconds.unwrap_or(120).min(840), u64::from(args.max_rows.unwrap_or(20).min(1000)))
+    wait_and_answer(
+        ctx,
+        message,
+        args.wait_seconds.unwrap_or(120).min(840),
+        u64::from(args.max_rows.unwrap_or(20).min(1000)),
+    )
 }
 
 /// Arguments of `get_genie_message`.
@@ -389,7 +407,12 @@ pub struct GetMessage {
 #[tool(read_only, idempotent, title = "Get Genie message")]
 fn get_genie_message(ctx: &Context, args: GetMessage) -> Result<Output<Answer>> {
     let message: Value = ctx.get(&message_path(&args.space_id, &args.conversation_id, &args.message_id), &[])?;
-    wait_and_answer(ctx, message, args.wait_seconds.unwrap_or(60).min(840), u64::from(args.max_rows.unwrap_or(20).min(1000)))
+    wait_and_answer(
+        ctx,
+        message,
+        args.wait_seconds.unwrap_or(60).min(840),
+        u64::from(args.max_rows.unwrap_or(20).min(1000)),
+    )
 }
 
 /// Arguments of `get_genie_query_result`.
@@ -419,7 +442,8 @@ fn get_genie_query_result(ctx: &Context, args: GetQueryResult) -> Result<Output<
     let attachment = match args.attachment_id.filter(|a| !a.is_empty()) {
         Some(a) => a,
         None => {
-            let message: Value = ctx.get(&message_path(&args.space_id, &args.conversation_id, &args.message_id), &[])?;
+            let message: Value =
+                ctx.get(&message_path(&args.space_id, &args.conversation_id, &args.message_id), &[])?;
             let (_, a) = answer(ctx, &message, 0)?;
             if !a.done {
                 return Err(ToolError::invalid(format!(
@@ -428,7 +452,10 @@ fn get_genie_query_result(ctx: &Context, args: GetQueryResult) -> Result<Output<
                 )));
             }
             a.attachment_id.ok_or_else(|| {
-                ToolError::NotFound(format!("message {} has no query result (Genie answered in words only)", args.message_id))
+                ToolError::NotFound(format!(
+                    "message {} has no query result (Genie answered in words only)",
+                    args.message_id
+                ))
             })?
         }
     };

@@ -387,10 +387,14 @@ pub(crate) fn get_mlflow_run(ctx: &Context, args: RunId) -> Result<Output<Json<M
     }
     let params = tag_map(&run.data.params);
     if !params.is_empty() {
-        lines.push(format!("Params: {}", params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")));
+        lines
+            .push(format!("Params: {}", params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")));
     }
-    let tags: Vec<String> =
-        tag_map(&run.data.tags).into_iter().filter(|(k, _)| !k.starts_with("mlflow.")).map(|(k, v)| format!("{k}={v}")).collect();
+    let tags: Vec<String> = tag_map(&run.data.tags)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("mlflow."))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     if !tags.is_empty() {
         lines.push(format!("Tags: {}", tags.join(", ")));
     }

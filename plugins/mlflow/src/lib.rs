@@ -12,12 +12,12 @@ mod models;
 use databricks_mcp_sdk::prelude::*;
 
 use experiments::{
-    create_mlflow_experiment, delete_mlflow_experiment, get_mlflow_experiment, get_mlflow_metric_history, get_mlflow_run,
-    search_mlflow_experiments, search_mlflow_runs,
+    create_mlflow_experiment, delete_mlflow_experiment, get_mlflow_experiment, get_mlflow_metric_history,
+    get_mlflow_run, search_mlflow_experiments, search_mlflow_runs,
 };
 use models::{
-    delete_registered_model_alias, get_model_version, get_registered_model, list_model_versions, list_registered_models,
-    set_registered_model_alias,
+    delete_registered_model_alias, get_model_version, get_registered_model, list_model_versions,
+    list_registered_models, set_registered_model_alias,
 };
 
 /// Tags as the API lists them, `[{key, value}]`, to a map.

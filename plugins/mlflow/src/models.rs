@@ -138,7 +138,10 @@ pub(crate) fn list_registered_models(ctx: &Context, args: ListModels) -> Result<
     if let Some(token) = &page.next_page_token {
         lines.push(format!("More models: call again with page_token \"{token}\"."));
     }
-    Ok(Output::new(lines.join("\n"), ModelList { registered_models: page.items, next_page_token: page.next_page_token }))
+    Ok(Output::new(
+        lines.join("\n"),
+        ModelList { registered_models: page.items, next_page_token: page.next_page_token },
+    ))
 }
 
 /// Arguments naming one model.
@@ -268,8 +271,9 @@ fn current_alias(ctx: &Context, full_name: &str, alias: &str) -> Result<Option<u
 #[tool(destructive, idempotent, title = "Set model alias")]
 pub(crate) fn set_registered_model_alias(ctx: &Context, args: SetAlias) -> Result<Output<AliasChange>> {
     let previous = current_alias(ctx, &args.full_name, &args.alias)?;
-    let request = Request::new(Method::Put, format!("{}/aliases/{}", model_path(&args.full_name), segment(&args.alias)))
-        .json(&json!({ "version_num": args.version }))?;
+    let request =
+        Request::new(Method::Put, format!("{}/aliases/{}", model_path(&args.full_name), segment(&args.alias)))
+            .json(&json!({ "version_num": args.version }))?;
     ctx.send(request)?.json::<Value>()?;
     let text = match previous {
         Some(p) if p == args.version => format!("{}@{} already pointed at version {p}.", args.full_name, args.alias),
@@ -278,7 +282,12 @@ pub(crate) fn set_registered_model_alias(ctx: &Context, args: SetAlias) -> Resul
     };
     Ok(Output::new(
         text,
-        AliasChange { full_name: args.full_name, alias: args.alias, version: Some(args.version), previous_version: previous },
+        AliasChange {
+            full_name: args.full_name,
+            alias: args.alias,
+            version: Some(args.version),
+            previous_version: previous,
+        },
     ))
 }
 
@@ -295,8 +304,14 @@ pub struct DeleteAlias {
 #[tool(destructive, idempotent, title = "Delete model alias")]
 pub(crate) fn delete_registered_model_alias(ctx: &Context, args: DeleteAlias) -> Result<Output<AliasChange>> {
     let previous = current_alias(ctx, &args.full_name, &args.alias)?;
-    ctx.send(Request::new(Method::Delete, format!("{}/aliases/{}", model_path(&args.full_name), segment(&args.alias))))?
-        .json::<Value>()?;
+    ctx.send(Request::new(
+        Method::Delete,
+        format!("{}/aliases/{}", model_path(&args.full_name), segment(&args.alias)),
+    ))?
+    .json::<Value>()?;
     let text = format!("Removed alias {} from {}.", args.alias, args.full_name);
-    Ok(Output::new(text, AliasChange { full_name: args.full_name, alias: args.alias, version: None, previous_version: previous }))
+    Ok(Output::new(
+        text,
+        AliasChange { full_name: args.full_name, alias: args.alias, version: None, previous_version: previous },
+    ))
 }

@@ -352,14 +352,19 @@ fn query_text(response: &Value) -> String {
     if let Some(choices) = response["choices"].as_array() {
         for c in choices {
             let text = c["message"]["content"].as_str().or(c["text"].as_str()).unwrap_or_default();
-            let reason = c["finish_reason"].as_str().filter(|r| *r != "stop").map(|r| format!(" [finish: {r}]")).unwrap_or_default();
+            let reason = c["finish_reason"]
+                .as_str()
+                .filter(|r| *r != "stop")
+                .map(|r| format!(" [finish: {r}]"))
+                .unwrap_or_default();
             lines.push(format!("{text}{reason}"));
         }
     } else if let Some(data) = response["data"].as_array() {
         let dims = data.first().and_then(|d| d["embedding"].as_array()).map_or(0, Vec::len);
         lines.push(format!("{} embedding(s) of {dims} dimensions (vectors in the structured result).", data.len()));
         for d in data {
-            let head: Vec<String> = d["embedding"].as_array().into_iter().flatten().take(4).map(|x| x.to_string()).collect();
+            let head: Vec<String> =
+                d["embedding"].as_array().into_iter().flatten().take(4).map(|x| x.to_string()).collect();
             lines.push(format!("[{}] {}, ...", d["index"], head.join(", ")));
         }
     } else if let Some(predictions) = response.get("predictions").or(response.get("outputs")) {

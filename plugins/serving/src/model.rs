@@ -124,8 +124,7 @@ impl Endpoint {
 
     /// One line for lists.
     pub fn line(&self) -> String {
-        let served: Vec<String> =
-            self.config.iter().flat_map(|c| &c.served_entities).map(ServedEntity::what).collect();
+        let served: Vec<String> = self.config.iter().flat_map(|c| &c.served_entities).map(ServedEntity::what).collect();
         let served = if served.is_empty() { "nothing deployed yet".to_string() } else { served.join(", ") };
         format!("{}: {} ({}), serves {served}", self.name, self.status(), self.kind())
     }

@@ -169,13 +169,18 @@ pub struct Index {
 
 impl Index {
     fn line(&self) -> String {
-        let mut line = format!("{} ({}, key {}, on {})", self.name, self.index_type, self.primary_key, self.endpoint_name);
+        let mut line =
+            format!("{} ({}, key {}, on {})", self.name, self.index_type, self.primary_key, self.endpoint_name);
         if let Some(spec) = &self.delta_sync_index_spec {
             line.push_str(&format!(" from {}", spec["source_table"].as_str().unwrap_or("?")));
         }
         if let Some(status) = &self.status {
             let ready = if status["ready"].as_bool() == Some(true) { "ready" } else { "not ready" };
-            line.push_str(&format!(": {ready}, {} rows. {}", status["indexed_row_count"], status["message"].as_str().unwrap_or("")));
+            line.push_str(&format!(
+                ": {ready}, {} rows. {}",
+                status["indexed_row_count"],
+                status["message"].as_str().unwrap_or("")
+            ));
         }
         line
     }
@@ -355,8 +360,12 @@ fn query_vector_search_index(ctx: &Context, args: QueryIndex) -> Result<Output<Q
         body["filters_json"] = json!(Value::Object(f).to_string());
     }
     let raw: Value = ctx.post(&format!("{}/query", index_path(&args.name)), &body)?;
-    let columns: Vec<String> =
-        raw["manifest"]["columns"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str().map(str::to_string)).collect();
+    let columns: Vec<String> = raw["manifest"]["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
     let rows: Vec<Vec<Value>> = raw["result"]["data_array"]
         .as_array()
         .into_iter()
@@ -365,7 +374,9 @@ fn query_vector_search_index(ctx: &Context, args: QueryIndex) -> Result<Output<Q
         .collect();
     let mut lines = vec![columns.join(" | ")];
     for r in &rows {
-        lines.push(r.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join(" | "));
+        lines.push(
+            r.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect::<Vec<_>>().join(" | "),
+        );
     }
     lines.push(format!("{} result(s).", rows.len()));
     Ok(Output::new(lines.join("\n"), QueryResult { columns, rows }))

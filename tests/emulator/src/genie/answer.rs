@@ -37,7 +37,11 @@ pub(crate) fn plan(question: &str, tables: &[String], examples: &[(String, Strin
     if let Some((score, q, sql)) = best
         && score >= 0.6
     {
-        return Some(Plan { sql: sql.clone(), description: format!("Answers \"{q}\" with the space's curated query."), title: q.clone() });
+        return Some(Plan {
+            sql: sql.clone(),
+            description: format!("Answers \"{q}\" with the space's curated query."),
+            title: q.clone(),
+        });
     }
     let table = tables
         .iter()
@@ -74,8 +78,14 @@ mod tests {
     fn curated_questions_win_then_tables_by_name() {
         let examples = vec![("What is the average fare by payment type?".to_string(), "SELECT 1".to_string())];
         assert_eq!(plan("average fare by payment type", &tables(), &examples).unwrap().sql, "SELECT 1");
-        assert_eq!(plan("How many trips were taken?", &tables(), &examples).unwrap().sql, "SELECT COUNT(*) AS row_count FROM main.default.trips");
-        assert_eq!(plan("Show me daily revenue", &tables(), &examples).unwrap().sql, "SELECT * FROM main.default.revenue_daily LIMIT 10");
+        assert_eq!(
+            plan("How many trips were taken?", &tables(), &examples).unwrap().sql,
+            "SELECT COUNT(*) AS row_count FROM main.default.trips"
+        );
+        assert_eq!(
+            plan("Show me daily revenue", &tables(), &examples).unwrap().sql,
+            "SELECT * FROM main.default.revenue_daily LIMIT 10"
+        );
         assert_eq!(plan("anything", &[], &[]), None);
     }
 }

@@ -42,7 +42,12 @@ fn space<'a>(ws: &'a Workspace, id: &str, caller: &Caller, level: &str) -> ApiRe
 /// The conversation, if it is in the space and the caller started it.
 fn conversation<'a>(ws: &'a Workspace, space_id: &str, id: &str, caller: &Caller) -> ApiResult<&'a Conversation> {
     space(ws, space_id, caller, "CAN_VIEW")?;
-    let c = ws.genie.conversations.get(id).filter(|c| c.space_id == space_id).ok_or_else(|| not_found("Conversation", id))?;
+    let c = ws
+        .genie
+        .conversations
+        .get(id)
+        .filter(|c| c.space_id == space_id)
+        .ok_or_else(|| not_found("Conversation", id))?;
     if !c.user.eq_ignore_ascii_case(&caller.user_name) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -109,7 +114,14 @@ pub(super) struct Ask {
 }
 
 /// Adds a message asking `content` in a conversation; returns its id.
-fn ask(ws: &mut Workspace, space_id: &str, conversation_id: &str, content: String, caller: &Caller, now: u64) -> String {
+fn ask(
+    ws: &mut Workspace,
+    space_id: &str,
+    conversation_id: &str,
+    content: String,
+    caller: &Caller,
+    now: u64,
+) -> String {
     let plan = ws.genie.spaces.get(space_id).and_then(|s| answer::plan(&content, &s.tables, &s.examples));
     let id = genie_id(&format!("message:{}:{now}:{content}", ws.genie.messages.len()));
     ws.genie.messages.insert(
@@ -192,7 +204,14 @@ pub(super) async fn create_message(
 }
 
 /// The message, advanced to now, if the caller may read its conversation.
-fn message(app: &AppState, ws: &mut Workspace, space_id: &str, conversation_id: &str, id: &str, caller: &Caller) -> ApiResult<Value> {
+fn message(
+    app: &AppState,
+    ws: &mut Workspace,
+    space_id: &str,
+    conversation_id: &str,
+    id: &str,
+    caller: &Caller,
+) -> ApiResult<Value> {
     conversation(ws, space_id, conversation_id, caller)?;
     if !ws.genie.messages.get(id).is_some_and(|m| m.conversation_id == conversation_id) {
         return Err(not_found("Message", id));

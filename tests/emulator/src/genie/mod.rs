@@ -217,7 +217,8 @@ pub(crate) fn advance(genie: &mut Genie, unity: &mut Unity, sql: &mut Sql, id: &
     }
     let Some(plan) = m.plan.clone() else { return };
     let warehouse = genie.spaces.get(&m.space_id).map(|s| s.warehouse_id.clone()).unwrap_or_default();
-    let context = engine::Context { catalog: "main".into(), schema: "default".into(), user: m.user.clone(), now: m.updated };
+    let context =
+        engine::Context { catalog: "main".into(), schema: "default".into(), user: m.user.clone(), now: m.updated };
     let result = engine::execute(unity, &plan.sql, &context, &[]);
     match &result {
         Ok(outcome) => {

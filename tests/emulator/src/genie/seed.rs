@@ -52,7 +52,10 @@ pub(crate) fn populate(genie: &mut Genie, acls: &mut Acls, seed: Seed) {
                 "What is the average fare by payment type?",
                 "SELECT payment_type, ROUND(AVG(fare_amount), 2) AS avg_fare FROM main.default.trips GROUP BY payment_type ORDER BY payment_type",
             ),
-            ("How many shared trips were there?", "SELECT COUNT(*) AS shared_trips FROM main.default.trips WHERE is_shared"),
+            (
+                "How many shared trips were there?",
+                "SELECT COUNT(*) AS shared_trips FROM main.default.trips WHERE is_shared",
+            ),
         ],
     );
     acls.grant(&GENIE_SPACE, TAXI_SPACE, Grantee::Group("users".into()), "CAN_RUN");
@@ -72,7 +75,10 @@ pub(crate) fn populate(genie: &mut Genie, acls: &mut Acls, seed: Seed) {
             "TPC-H Sales",
             "Customers, orders and nations of the TPC-H sample.",
             &["samples.tpch.customer", "samples.tpch.orders", "samples.tpch.nation"],
-            &[("How many customers are there per nation?", "SELECT n.n_name AS nation, COUNT(*) AS customers FROM samples.tpch.customer c JOIN samples.tpch.nation n ON c.c_nationkey = n.n_nationkey GROUP BY n.n_name ORDER BY customers DESC")],
+            &[(
+                "How many customers are there per nation?",
+                "SELECT n.n_name AS nation, COUNT(*) AS customers FROM samples.tpch.customer c JOIN samples.tpch.nation n ON c.c_nationkey = n.n_nationkey GROUP BY n.n_name ORDER BY customers DESC",
+            )],
         );
         acls.grant(&GENIE_SPACE, &id, Grantee::Group("users".into()), "CAN_RUN");
     }

@@ -50,7 +50,11 @@ pub(crate) fn parse_key(text: &str) -> Result<Key, ApiError> {
         "param" | "params" | "parameter" | "parameters" => Key::Param(name),
         "tag" | "tags" => Key::Tag(name),
         "attribute" | "attributes" | "attr" | "run" => Key::Attribute(name),
-        _ => return Err(invalid(format!("Invalid entity type '{kind}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']"))),
+        _ => {
+            return Err(invalid(format!(
+                "Invalid entity type '{kind}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']"
+            )));
+        }
     })
 }
 
@@ -98,14 +102,24 @@ pub(crate) fn parse(filter: &str) -> Result<Vec<Clause>, ApiError> {
                     .iter()
                     .filter_map(|op| clause.find(op).map(|at| (at, *op)))
                     .min_by_key(|(at, op)| (*at, std::cmp::Reverse(op.len())))
-                    .ok_or_else(|| invalid(format!("Invalid clause '{clause}': expected <key> <comparator> <value>")))?;
+                    .ok_or_else(|| {
+                        invalid(format!("Invalid clause '{clause}': expected <key> <comparator> <value>"))
+                    })?;
                 (&clause[..at], op, &clause[at + op.len()..])
             };
             let value = value.trim();
-            let literal = if let Some(text) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))) {
+            let literal = if let Some(text) = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+            {
                 Literal::Text(text.to_owned())
             } else {
-                Literal::Number(value.parse().map_err(|_| invalid(format!("Invalid value '{value}' in clause '{clause}': quote strings")))?)
+                Literal::Number(
+                    value
+                        .parse()
+                        .map_err(|_| invalid(format!("Invalid value '{value}' in clause '{clause}': quote strings")))?,
+                )
             };
             Ok(Clause { key: parse_key(key)?, op: op.to_owned(), value: literal })
         })
@@ -136,7 +150,9 @@ pub(crate) fn matches(clause: &Clause, actual: Option<&Literal>) -> bool {
             op => compare(Some(a.cmp(b)), op),
         },
         (Literal::Text(a), Literal::Number(b)) => a.parse::<f64>().is_ok_and(|a| compare(a.partial_cmp(b), &clause.op)),
-        (Literal::Number(a), Literal::Text(b)) => b.parse::<f64>().is_ok_and(|b| compare(a.partial_cmp(&b), &clause.op)),
+        (Literal::Number(a), Literal::Text(b)) => {
+            b.parse::<f64>().is_ok_and(|b| compare(a.partial_cmp(&b), &clause.op))
+        }
     }
 }
 
@@ -160,7 +176,9 @@ pub(crate) fn parse_order(text: &str) -> Result<(Key, bool), ApiError> {
     let desc = match parts.next().map(str::to_ascii_uppercase).as_deref() {
         None | Some("ASC") => false,
         Some("DESC") => true,
-        Some(other) => return Err(invalid(format!("Invalid ordering '{other}' in order_by '{text}': use ASC or DESC"))),
+        Some(other) => {
+            return Err(invalid(format!("Invalid ordering '{other}' in order_by '{text}': use ASC or DESC")));
+        }
     };
     Ok((parse_key(key)?, desc))
 }

@@ -2,11 +2,7 @@
 
 use std::{cmp::Ordering, sync::Arc};
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -41,7 +37,12 @@ fn can(ws: &Workspace, e: &Experiment, caller: &Caller, level: &str) -> bool {
 
 /// The experiment if the caller may `level` it; one they cannot read does not exist to them.
 fn experiment<'a>(ws: &'a Workspace, id: &str, caller: &Caller, level: &str) -> ApiResult<&'a Experiment> {
-    let e = ws.mlflow.experiments.get(id).filter(|e| can(ws, e, caller, "CAN_READ")).ok_or_else(|| experiment_not_found(id))?;
+    let e = ws
+        .mlflow
+        .experiments
+        .get(id)
+        .filter(|e| can(ws, e, caller, "CAN_READ"))
+        .ok_or_else(|| experiment_not_found(id))?;
     ws.acls.check(&EXPERIMENT, id, caller, Some(&e.creator), level)?;
     Ok(e)
 }
@@ -52,7 +53,11 @@ fn view(value: Option<&str>, deleted: bool) -> ApiResult<bool> {
         "ACTIVE_ONLY" => !deleted,
         "DELETED_ONLY" => deleted,
         "ALL" => true,
-        other => return Err(ApiError::invalid_parameter(format!("Invalid view type '{other}': expected ACTIVE_ONLY, DELETED_ONLY or ALL"))),
+        other => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid view type '{other}': expected ACTIVE_ONLY, DELETED_ONLY or ALL"
+            )));
+        }
     })
 }
 
@@ -120,7 +125,9 @@ pub(super) async fn search_experiments(
     let clauses = filter::parse(body.filter.as_deref().unwrap_or(""))?;
     for c in &clauses {
         if matches!(c.key, Key::Metric(_) | Key::Param(_)) {
-            return Err(ApiError::invalid_parameter("Experiments can be filtered by name, creation_time, last_update_time and tags only."));
+            return Err(ApiError::invalid_parameter(
+                "Experiments can be filtered by name, creation_time, last_update_time and tags only.",
+            ));
         }
     }
     let orders = body.order_by.iter().map(|o| filter::parse_order(o)).collect::<ApiResult<Vec<_>>>()?;
@@ -144,7 +151,12 @@ pub(super) async fn search_experiments(
         }
         b.updated.cmp(&a.updated).then_with(|| b.id.cmp(&a.id))
     });
-    paged(found.into_iter().map(Experiment::render).collect(), "experiments", body.max_results, body.page_token.as_deref())
+    paged(
+        found.into_iter().map(Experiment::render).collect(),
+        "experiments",
+        body.max_results,
+        body.page_token.as_deref(),
+    )
 }
 
 pub(super) async fn get_experiment(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
@@ -156,9 +168,15 @@ pub(super) async fn get_experiment(State(app): App, caller: Caller, params: Para
 pub(super) async fn get_experiment_by_name(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let name = params.required("experiment_name")?;
     let ws = app.workspace();
-    let e = ws.mlflow.experiments.values().find(|e| e.name == name && can(&ws, e, &caller, "CAN_READ")).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("Could not find experiment with name '{name}'"))
-    })?;
+    let e = ws.mlflow.experiments.values().find(|e| e.name == name && can(&ws, e, &caller, "CAN_READ")).ok_or_else(
+        || {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RESOURCE_DOES_NOT_EXIST",
+                format!("Could not find experiment with name '{name}'"),
+            )
+        },
+    )?;
     Ok(Json(json!({ "experiment": e.render() })))
 }
 
@@ -189,7 +207,8 @@ pub(super) async fn create_experiment(
     let now = app.clock.now_ms();
     let mut ws = app.workspace();
     if let Some(e) = ws.mlflow.experiments.values().find(|e| e.name == name) {
-        let deleted = if e.deleted { " in deleted state. You can restore the experiment, or permanently delete it" } else { "" };
+        let deleted =
+            if e.deleted { " in deleted state. You can restore the experiment, or permanently delete it" } else { "" };
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "RESOURCE_ALREADY_EXISTS",
@@ -198,10 +217,22 @@ pub(super) async fn create_experiment(
     }
     ws.mlflow.next_id += 1;
     let id = ws.mlflow.next_id.to_string();
-    let artifact_location = body.artifact_location.filter(|a| !a.is_empty()).unwrap_or_else(|| format!("dbfs:/databricks/mlflow-tracking/{id}"));
+    let artifact_location = body
+        .artifact_location
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| format!("dbfs:/databricks/mlflow-tracking/{id}"));
     ws.mlflow.experiments.insert(
         id.clone(),
-        Experiment { id: id.clone(), name, artifact_location, deleted: false, created: now, updated: now, creator: caller.user_name.clone(), tags },
+        Experiment {
+            id: id.clone(),
+            name,
+            artifact_location,
+            deleted: false,
+            created: now,
+            updated: now,
+            creator: caller.user_name.clone(),
+            tags,
+        },
     );
     Ok(Json(json!({ "experiment_id": id })))
 }
@@ -263,7 +294,11 @@ fn run_value(r: &Run, key: &Key) -> Option<Literal> {
     }
 }
 
-pub(super) async fn search_runs(State(app): App, caller: Caller, ApiJson(body): ApiJson<SearchRuns>) -> ApiResult<Json<Value>> {
+pub(super) async fn search_runs(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<SearchRuns>,
+) -> ApiResult<Json<Value>> {
     if body.experiment_ids.is_empty() {
         return Err(ApiError::invalid_parameter("experiment_ids must contain at least one experiment id"));
     }
@@ -276,7 +311,9 @@ pub(super) async fn search_runs(State(app): App, caller: Caller, ApiJson(body): 
     }
     let mut found: Vec<&Run> = Vec::new();
     for r in ws.mlflow.runs.values().filter(|r| roots.contains_key(&r.experiment_id)) {
-        if view(body.run_view_type.as_deref(), r.deleted)? && clauses.iter().all(|c| filter::matches(c, run_value(r, &c.key).as_ref())) {
+        if view(body.run_view_type.as_deref(), r.deleted)?
+            && clauses.iter().all(|c| filter::matches(c, run_value(r, &c.key).as_ref()))
+        {
             found.push(r);
         }
     }
@@ -296,9 +333,14 @@ pub(super) async fn search_runs(State(app): App, caller: Caller, ApiJson(body): 
 
 /// The run if the caller may read its experiment.
 fn run<'a>(ws: &'a Workspace, params: &Params, caller: &Caller) -> ApiResult<(&'a Run, &'a Experiment)> {
-    let id = params.get("run_id").or(params.get("run_uuid")).filter(|i| !i.is_empty()).ok_or_else(|| ApiError::missing_field("run_id"))?;
+    let id = params
+        .get("run_id")
+        .or(params.get("run_uuid"))
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| ApiError::missing_field("run_id"))?;
     let r = ws.mlflow.runs.get(id).ok_or_else(|| run_not_found(id))?;
-    let e = experiment(ws, &r.experiment_id, caller, "CAN_READ").map_err(|e| if e.status == StatusCode::NOT_FOUND { run_not_found(id) } else { e })?;
+    let e = experiment(ws, &r.experiment_id, caller, "CAN_READ")
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { run_not_found(id) } else { e })?;
     Ok((r, e))
 }
 
@@ -323,7 +365,9 @@ pub(super) async fn metric_history(State(app): App, caller: Caller, params: Para
     let size = match max {
         None => 25_000,
         Some(n) if (1..=25_000).contains(&n) => n as usize,
-        Some(n) => return Err(ApiError::invalid_parameter(format!("Invalid value {n} for parameter 'max_results' supplied."))),
+        Some(n) => {
+            return Err(ApiError::invalid_parameter(format!("Invalid value {n} for parameter 'max_results' supplied.")));
+        }
     };
     let cut = page(points, decode_token(params.get("page_token").unwrap_or_default())?, size);
     let mut out = json!({ "metrics": cut.items });

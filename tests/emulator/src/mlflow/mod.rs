@@ -97,11 +97,14 @@ impl Run {
     }
 
     pub fn render(&self, artifact_root: &str) -> Value {
-        let kv = |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>();
+        let kv =
+            |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>();
         let metrics: Vec<Value> = self
             .metrics
             .keys()
-            .filter_map(|k| self.latest(k).map(|p| json!({"key": k, "value": p.value, "timestamp": p.timestamp, "step": p.step})))
+            .filter_map(|k| {
+                self.latest(k).map(|p| json!({"key": k, "value": p.value, "timestamp": p.timestamp, "step": p.step}))
+            })
             .collect();
         let mut tags = kv(&self.tags);
         tags.push(json!({"key": "mlflow.runName", "value": self.name}));

@@ -94,19 +94,109 @@ pub(crate) fn populate(m: &mut Mlflow, acls: &mut Acls, seed: Seed, now: u64) {
     experiment(m, CHURN_EXPERIMENT, "/Users/demo.user@example.com/churn-prediction", t, &[("team", "ml-platform")]);
     acls.grant(&EXPERIMENT, CHURN_EXPERIMENT, Grantee::Group("users".into()), "CAN_READ");
     let [r1, r2, r3] = CHURN_RUN_IDS;
-    run(m, CHURN_EXPERIMENT, r1, "baseline-logreg", "FINISHED", t + DAY_MS, 5, &[("auc", 0.781), ("f1", 0.62), ("loss", 0.48)], &[("model", "logreg"), ("C", "1.0")]);
-    run(m, CHURN_EXPERIMENT, r2, "xgb-tuned", "FINISHED", t + 2 * DAY_MS, 10, &[("auc", 0.862), ("f1", 0.71), ("loss", 0.35)], &[("model", "xgboost"), ("max_depth", "6"), ("eta", "0.1")]);
-    run(m, CHURN_EXPERIMENT, r3, "xgb-usage-features", "FINISHED", t + 3 * DAY_MS, 10, &[("auc", 0.874), ("f1", 0.73), ("loss", 0.33)], &[("model", "xgboost"), ("max_depth", "8"), ("eta", "0.05")]);
-    run(m, CHURN_EXPERIMENT, "5e1d0c0a11e040b39a7c0d9b2f3a1b04", "xgb-deep", "FAILED", t + 4 * DAY_MS, 3, &[("loss", 0.6)], &[("model", "xgboost"), ("max_depth", "16")]);
+    run(
+        m,
+        CHURN_EXPERIMENT,
+        r1,
+        "baseline-logreg",
+        "FINISHED",
+        t + DAY_MS,
+        5,
+        &[("auc", 0.781), ("f1", 0.62), ("loss", 0.48)],
+        &[("model", "logreg"), ("C", "1.0")],
+    );
+    run(
+        m,
+        CHURN_EXPERIMENT,
+        r2,
+        "xgb-tuned",
+        "FINISHED",
+        t + 2 * DAY_MS,
+        10,
+        &[("auc", 0.862), ("f1", 0.71), ("loss", 0.35)],
+        &[("model", "xgboost"), ("max_depth", "6"), ("eta", "0.1")],
+    );
+    run(
+        m,
+        CHURN_EXPERIMENT,
+        r3,
+        "xgb-usage-features",
+        "FINISHED",
+        t + 3 * DAY_MS,
+        10,
+        &[("auc", 0.874), ("f1", 0.73), ("loss", 0.33)],
+        &[("model", "xgboost"), ("max_depth", "8"), ("eta", "0.05")],
+    );
+    run(
+        m,
+        CHURN_EXPERIMENT,
+        "5e1d0c0a11e040b39a7c0d9b2f3a1b04",
+        "xgb-deep",
+        "FAILED",
+        t + 4 * DAY_MS,
+        3,
+        &[("loss", 0.6)],
+        &[("model", "xgboost"), ("max_depth", "16")],
+    );
     experiment(m, FRAUD_EXPERIMENT, "/Shared/fraud-detection", t + DAY_MS, &[]);
-    run(m, FRAUD_EXPERIMENT, "7f2a9e1b0c3d4e5f8a9b0c1d2e3f4a01", "isolation-forest", "FINISHED", t + 5 * DAY_MS, 4, &[("precision", 0.91), ("recall", 0.55)], &[("model", "iforest")]);
-    run(m, FRAUD_EXPERIMENT, "7f2a9e1b0c3d4e5f8a9b0c1d2e3f4a02", "gbt-v2", "KILLED", t + 6 * DAY_MS, 2, &[("precision", 0.8)], &[("model", "gbt")]);
+    run(
+        m,
+        FRAUD_EXPERIMENT,
+        "7f2a9e1b0c3d4e5f8a9b0c1d2e3f4a01",
+        "isolation-forest",
+        "FINISHED",
+        t + 5 * DAY_MS,
+        4,
+        &[("precision", 0.91), ("recall", 0.55)],
+        &[("model", "iforest")],
+    );
+    run(
+        m,
+        FRAUD_EXPERIMENT,
+        "7f2a9e1b0c3d4e5f8a9b0c1d2e3f4a02",
+        "gbt-v2",
+        "KILLED",
+        t + 6 * DAY_MS,
+        2,
+        &[("precision", 0.8)],
+        &[("model", "gbt")],
+    );
     if seed == Seed::Demo {
         let id = "4011000000000003";
         experiment(m, id, "/Users/demo.user@example.com/taxi-fare", t + 2 * DAY_MS, &[("team", "pricing")]);
         acls.grant(&EXPERIMENT, id, Grantee::Group("users".into()), "CAN_READ");
-        run(m, id, "9a8b7c6d5e4f40318293a4b5c6d7e801", "linear", "FINISHED", t + 7 * DAY_MS, 5, &[("rmse", 3.9), ("r2", 0.71)], &[("model", "linear")]);
-        run(m, id, "9a8b7c6d5e4f40318293a4b5c6d7e802", "lightgbm", "FINISHED", t + 8 * DAY_MS, 20, &[("rmse", 2.7), ("r2", 0.86)], &[("model", "lightgbm"), ("num_leaves", "63")]);
-        run(m, id, "9a8b7c6d5e4f40318293a4b5c6d7e803", "lightgbm-tuning", "RUNNING", now.saturating_sub(600_000), 6, &[("rmse", 2.6)], &[("model", "lightgbm"), ("num_leaves", "127")]);
+        run(
+            m,
+            id,
+            "9a8b7c6d5e4f40318293a4b5c6d7e801",
+            "linear",
+            "FINISHED",
+            t + 7 * DAY_MS,
+            5,
+            &[("rmse", 3.9), ("r2", 0.71)],
+            &[("model", "linear")],
+        );
+        run(
+            m,
+            id,
+            "9a8b7c6d5e4f40318293a4b5c6d7e802",
+            "lightgbm",
+            "FINISHED",
+            t + 8 * DAY_MS,
+            20,
+            &[("rmse", 2.7), ("r2", 0.86)],
+            &[("model", "lightgbm"), ("num_leaves", "63")],
+        );
+        run(
+            m,
+            id,
+            "9a8b7c6d5e4f40318293a4b5c6d7e803",
+            "lightgbm-tuning",
+            "RUNNING",
+            now.saturating_sub(600_000),
+            6,
+            &[("rmse", 2.6)],
+            &[("model", "lightgbm"), ("num_leaves", "127")],
+        );
     }
 }

@@ -24,7 +24,11 @@ use crate::{
 type App = State<Arc<AppState>>;
 
 fn not_found(name: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("Endpoint with name '{name}' does not exist."))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_DOES_NOT_EXIST",
+        format!("Endpoint with name '{name}' does not exist."),
+    )
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {
@@ -38,7 +42,13 @@ pub(crate) fn timestamp(ms: u64) -> String {
 }
 
 /// The endpoint, advanced to now, if the caller holds `level` on it.
-fn endpoint<'a>(ws: &'a mut Workspace, name: &str, caller: &Caller, level: &str, at: Moment) -> ApiResult<&'a mut Endpoint> {
+fn endpoint<'a>(
+    ws: &'a mut Workspace,
+    name: &str,
+    caller: &Caller,
+    level: &str,
+    at: Moment,
+) -> ApiResult<&'a mut Endpoint> {
     let ep = ws.serving.endpoints.get_mut(name).ok_or_else(|| not_found(name))?;
     ep.advance(at);
     // Someone who cannot even view it learns nothing about it.
@@ -78,11 +88,16 @@ pub(super) async fn get(State(app): App, caller: Caller, Path(name): Path<String
 
 /// Builds one served entity from its spec, checking what it serves exists.
 fn entity(spec: &Value, uc: &Unity, caller: &Caller, now: u64) -> ApiResult<Entity> {
-    let Value::Object(spec) = spec else { return Err(ApiError::invalid_parameter("Each served entity must be an object.")) };
+    let Value::Object(spec) = spec else {
+        return Err(ApiError::invalid_parameter("Each served entity must be an object."));
+    };
     let mut spec: Map<String, Value> = spec.clone();
     let given_name = spec.remove("name").and_then(|n| n.as_str().map(str::to_owned)).filter(|n| !n.is_empty());
     let (default_name, task, build_error) = if let Some(external) = spec.get("external_model") {
-        let name = external["name"].as_str().filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("external_model.name"))?;
+        let name = external["name"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| ApiError::missing_field("external_model.name"))?;
         if external["provider"].as_str().is_none_or(str::is_empty) {
             return Err(ApiError::missing_field("external_model.provider"));
         }
@@ -110,14 +125,18 @@ fn entity(spec: &Value, uc: &Unity, caller: &Caller, now: u64) -> ApiResult<Enti
         });
         let last = entity_name.rsplit('.').next().unwrap_or(&entity_name).to_owned();
         if let Some(foundation) = entity_name.strip_prefix("system.ai.") {
-            let task = if ["bge", "gte", "embed"].iter().any(|k| foundation.contains(k)) { Task::Embeddings } else { Task::Chat };
+            let task = if ["bge", "gte", "embed"].iter().any(|k| foundation.contains(k)) {
+                Task::Embeddings
+            } else {
+                Task::Chat
+            };
             let name = version.as_ref().map_or(last.clone(), |v| format!("{last}-{v}"));
             (name, task, None)
         } else {
             let version = version.ok_or_else(|| ApiError::missing_field("served_entities.entity_version"))?;
-            let number: u64 = version
-                .parse()
-                .map_err(|_| ApiError::invalid_parameter(format!("Invalid entity_version '{version}': expected a version number.")))?;
+            let number: u64 = version.parse().map_err(|_| {
+                ApiError::invalid_parameter(format!("Invalid entity_version '{version}': expected a version number."))
+            })?;
             let (_, v) = uc.model_version(&entity_name, number, caller)?;
             let error = match v.status {
                 "READY" => None,
@@ -165,12 +184,16 @@ fn config(body: &Value, uc: &Unity, caller: &Caller, version: u64, now: u64) -> 
             for r in routes {
                 let name = r["served_model_name"].as_str().or(r["served_entity_name"].as_str()).unwrap_or_default();
                 if !entities.iter().any(|e| e.name == name) {
-                    return Err(ApiError::invalid_parameter(format!("Traffic route names '{name}', which is not a served entity.")));
+                    return Err(ApiError::invalid_parameter(format!(
+                        "Traffic route names '{name}', which is not a served entity."
+                    )));
                 }
                 total += r["traffic_percentage"].as_u64().unwrap_or(0);
             }
             if total != 100 {
-                return Err(ApiError::invalid_parameter(format!("Traffic percentages must add up to 100, not {total}.")));
+                return Err(ApiError::invalid_parameter(format!(
+                    "Traffic percentages must add up to 100, not {total}."
+                )));
             }
             t.clone()
         }
@@ -200,7 +223,11 @@ fn valid_name(name: &str) -> bool {
     (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): ApiJson<CreateBody>) -> ApiResult<Json<Value>> {
+pub(super) async fn create(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
     let name = body.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("name"))?;
     if !valid_name(&name) {
         return Err(ApiError::invalid_parameter(format!(
@@ -212,7 +239,11 @@ pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): ApiJs
     let mut ws = app.workspace();
     let ws = &mut *ws;
     if ws.serving.endpoints.contains_key(&name) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", format!("Endpoint with name '{name}' already exists.")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "RESOURCE_ALREADY_EXISTS",
+            format!("Endpoint with name '{name}' already exists."),
+        ));
     }
     let pending = config(&spec, &ws.unity, &caller, 1, at.now)?;
     let id = format!("{:016x}{:016x}", model::fnv(name.as_bytes()), model::fnv(format!("endpoint:{name}").as_bytes()));
@@ -248,7 +279,9 @@ pub(super) async fn update_config(
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "RESOURCE_CONFLICT",
-            format!("Endpoint '{name}' is currently being updated; wait for the update to finish before changing its config again."),
+            format!(
+                "Endpoint '{name}' is currently being updated; wait for the update to finish before changing its config again."
+            ),
         ));
     }
     let version = [&ep.config, &ep.failed].into_iter().flatten().map(|c| c.version).max().unwrap_or(0) + 1;
@@ -327,7 +360,12 @@ pub(super) async fn server_logs(
     }
     let started = ep.config.as_ref().map_or(e.created, |c| c.start + super::STEPS * at.delay_ms);
     let mut lines = vec![
-        format!("{} INFO Starting model server for {} (workload {})", timestamp(started), e.name, e.spec["workload_size"].as_str().unwrap_or("Small")),
+        format!(
+            "{} INFO Starting model server for {} (workload {})",
+            timestamp(started),
+            e.name,
+            e.spec["workload_size"].as_str().unwrap_or("Small")
+        ),
         format!("{} INFO Model loaded; listening on port 8080", timestamp(started)),
     ];
     lines.extend(e.log.iter().cloned());
@@ -348,7 +386,11 @@ fn strings(value: &Value, field: &str) -> ApiResult<Vec<String>> {
         Value::String(s) => Ok(vec![s.clone()]),
         Value::Array(items) if !items.is_empty() => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| bad_request(format!("'{field}' must be a string or a list of strings."))))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad_request(format!("'{field}' must be a string or a list of strings.")))
+            })
             .collect(),
         _ => Err(bad_request(format!("'{field}' must be a string or a non-empty list of strings."))),
     }
@@ -357,18 +399,31 @@ fn strings(value: &Value, field: &str) -> ApiResult<Vec<String>> {
 /// The rows of a custom model's input, in any of the four MLflow formats.
 fn rows(body: &Value) -> ApiResult<Vec<Value>> {
     if let Some(records) = body.get("dataframe_records") {
-        return records.as_array().cloned().ok_or_else(|| bad_request("'dataframe_records' must be a list of records."));
+        return records
+            .as_array()
+            .cloned()
+            .ok_or_else(|| bad_request("'dataframe_records' must be a list of records."));
     }
     if let Some(split) = body.get("dataframe_split") {
-        let columns = split["columns"].as_array().ok_or_else(|| bad_request("'dataframe_split.columns' is required."))?;
+        let columns =
+            split["columns"].as_array().ok_or_else(|| bad_request("'dataframe_split.columns' is required."))?;
         let data = split["data"].as_array().ok_or_else(|| bad_request("'dataframe_split.data' is required."))?;
         return data
             .iter()
             .map(|row| {
                 let row = row.as_array().filter(|r| r.len() == columns.len()).ok_or_else(|| {
-                    bad_request(format!("Every row of 'dataframe_split.data' needs {} values, one per column.", columns.len()))
+                    bad_request(format!(
+                        "Every row of 'dataframe_split.data' needs {} values, one per column.",
+                        columns.len()
+                    ))
                 })?;
-                Ok(Value::Object(columns.iter().zip(row).map(|(c, v)| (c.as_str().unwrap_or_default().to_owned(), v.clone())).collect()))
+                Ok(Value::Object(
+                    columns
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| (c.as_str().unwrap_or_default().to_owned(), v.clone()))
+                        .collect(),
+                ))
             })
             .collect();
     }
@@ -408,22 +463,33 @@ pub(super) async fn invoke(
         .and_then(|r| r.iter().find(|r| r["traffic_percentage"].as_u64().unwrap_or(0) > 0))
         .and_then(|r| r["served_model_name"].as_str().or(r["served_entity_name"].as_str()))
         .map(str::to_owned);
-    let entity = live
-        .entities
-        .iter_mut()
-        .find(|e| target.as_deref().is_none_or(|t| t == e.name))
-        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "No served entity takes traffic."))?;
-    let model_name = entity.spec.get("entity_name").and_then(Value::as_str).or_else(|| entity.spec.get("external_model").and_then(|m| m["name"].as_str())).unwrap_or(&entity.name).to_owned();
+    let entity = live.entities.iter_mut().find(|e| target.as_deref().is_none_or(|t| t == e.name)).ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "No served entity takes traffic.")
+    })?;
+    let model_name = entity
+        .spec
+        .get("entity_name")
+        .and_then(Value::as_str)
+        .or_else(|| entity.spec.get("external_model").and_then(|m| m["name"].as_str()))
+        .unwrap_or(&entity.name)
+        .to_owned();
     let max_tokens = body.get("max_tokens").and_then(Value::as_u64);
     let created = at.now / 1000;
     let request_id = format!("{:016x}", model::fnv(format!("{name}:{body}:{}", entity.log.len()).as_bytes()));
     let (out, summary) = match entity.task {
         Task::Chat => {
-            let messages = body.get("messages").and_then(Value::as_array).filter(|m| !m.is_empty()).ok_or_else(|| {
-                bad_request(format!("Endpoint '{name}' serves a chat model: send 'messages', a list of {{role, content}}."))
-            })?;
+            let messages =
+                body.get("messages").and_then(Value::as_array).filter(|m| !m.is_empty()).ok_or_else(|| {
+                    bad_request(format!(
+                        "Endpoint '{name}' serves a chat model: send 'messages', a list of {{role, content}}."
+                    ))
+                })?;
             let prompt: String = messages.iter().map(|m| content_text(&m["content"])).collect::<Vec<_>>().join(" ");
-            let last = messages.iter().rev().find(|m| m["role"] == "user").map_or_else(String::new, |m| content_text(&m["content"]));
+            let last = messages
+                .iter()
+                .rev()
+                .find(|m| m["role"] == "user")
+                .map_or_else(String::new, |m| content_text(&m["content"]));
             let (text, cut) = model::reply(&model_name, &last, max_tokens);
             let (p, c) = (model::tokens(&prompt), model::tokens(&text));
             (
@@ -436,16 +502,22 @@ pub(super) async fn invoke(
             )
         }
         Task::Completions => {
-            let prompts = strings(body.get("prompt").ok_or_else(|| {
-                bad_request(format!("Endpoint '{name}' serves a completions model: send 'prompt', a string or list of strings."))
-            })?, "prompt")?;
+            let prompts = strings(
+                body.get("prompt").ok_or_else(|| {
+                    bad_request(format!(
+                        "Endpoint '{name}' serves a completions model: send 'prompt', a string or list of strings."
+                    ))
+                })?,
+                "prompt",
+            )?;
             let mut choices = Vec::new();
             let (mut p, mut c) = (0, 0);
             for (index, prompt) in prompts.iter().enumerate() {
                 let (text, cut) = model::reply(&model_name, prompt, max_tokens);
                 p += model::tokens(prompt);
                 c += model::tokens(&text);
-                choices.push(json!({"index": index, "text": text, "finish_reason": if cut { "length" } else { "stop" }}));
+                choices
+                    .push(json!({"index": index, "text": text, "finish_reason": if cut { "length" } else { "stop" }}));
             }
             (
                 json!({"id": format!("cmpl-{request_id}"), "object": "text_completion", "created": created, "model": model_name,
@@ -454,9 +526,14 @@ pub(super) async fn invoke(
             )
         }
         Task::Embeddings => {
-            let inputs = strings(body.get("input").ok_or_else(|| {
-                bad_request(format!("Endpoint '{name}' serves an embedding model: send 'input', a string or list of strings."))
-            })?, "input")?;
+            let inputs = strings(
+                body.get("input").ok_or_else(|| {
+                    bad_request(format!(
+                        "Endpoint '{name}' serves an embedding model: send 'input', a string or list of strings."
+                    ))
+                })?,
+                "input",
+            )?;
             let data: Vec<Value> = inputs
                 .iter()
                 .enumerate()

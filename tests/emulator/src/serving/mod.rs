@@ -166,7 +166,11 @@ impl Endpoint {
 
     /// Any entity of any config by name (live, pending or failed), for logs.
     pub fn entity(&self, name: &str) -> Option<&Entity> {
-        [&self.config, &self.pending, &self.failed].into_iter().flatten().flat_map(|c| &c.entities).find(|e| e.name == name)
+        [&self.config, &self.pending, &self.failed]
+            .into_iter()
+            .flatten()
+            .flat_map(|c| &c.entities)
+            .find(|e| e.name == name)
     }
 
     fn entities_json(config: &Config, detailed: bool, deployment: &str) -> Vec<Value> {

@@ -27,7 +27,15 @@ fn entity(name: &str, spec: Value, task: Task, build_error: Option<&str>, create
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    let mut e = Entity { name: name.into(), spec, task, build_error: build_error.map(Into::into), created, creator: OWNER.into(), log: Vec::new() };
+    let mut e = Entity {
+        name: name.into(),
+        spec,
+        task,
+        build_error: build_error.map(Into::into),
+        created,
+        creator: OWNER.into(),
+        log: Vec::new(),
+    };
     e.spec.entry("workload_size").or_insert_with(|| json!("Small"));
     e.spec.entry("scale_to_zero_enabled").or_insert_with(|| json!(true));
     e
@@ -38,7 +46,15 @@ fn config(entity: Entity, version: u64, start: u64) -> Config {
     Config { entities: vec![entity], traffic, version, start }
 }
 
-fn add(serving: &mut Serving, name: &str, description: &str, live: Option<Config>, pending: Option<Config>, failed: Option<Config>, created: u64) -> String {
+fn add(
+    serving: &mut Serving,
+    name: &str,
+    description: &str,
+    live: Option<Config>,
+    pending: Option<Config>,
+    failed: Option<Config>,
+    created: u64,
+) -> String {
     let id = format!("{:016x}{:016x}", fnv(name.as_bytes()), fnv(format!("endpoint:{name}").as_bytes()));
     let update = match (&pending, &failed) {
         (Some(_), _) => Update::InProgress,
@@ -76,7 +92,15 @@ pub(crate) fn populate(serving: &mut Serving, acls: &mut Acls, seed: Seed, now: 
         None,
         at,
     );
-    let id = add(serving, "databricks-meta-llama-3-3-70b-instruct", "Pay-per-token chat model", Some(config(llama, 1, at)), None, None, at);
+    let id = add(
+        serving,
+        "databricks-meta-llama-3-3-70b-instruct",
+        "Pay-per-token chat model",
+        Some(config(llama, 1, at)),
+        None,
+        None,
+        at,
+    );
     share(acls, &id, "CAN_QUERY");
     let bge = entity(
         "bge_large_en_v1_5",
@@ -85,7 +109,15 @@ pub(crate) fn populate(serving: &mut Serving, acls: &mut Acls, seed: Seed, now: 
         None,
         at,
     );
-    let id = add(serving, "databricks-bge-large-en", "Pay-per-token embeddings (1024 dimensions)", Some(config(bge, 1, at)), None, None, at);
+    let id = add(
+        serving,
+        "databricks-bge-large-en",
+        "Pay-per-token embeddings (1024 dimensions)",
+        Some(config(bge, 1, at)),
+        None,
+        None,
+        at,
+    );
     share(acls, &id, "CAN_QUERY");
     let gpt = entity(
         "gpt-3.5-turbo-instruct",
@@ -95,18 +127,48 @@ pub(crate) fn populate(serving: &mut Serving, acls: &mut Acls, seed: Seed, now: 
         None,
         at,
     );
-    let id = add(serving, "text-completions", "OpenAI completions through the AI gateway", Some(config(gpt, 1, at)), None, None, at);
+    let id = add(
+        serving,
+        "text-completions",
+        "OpenAI completions through the AI gateway",
+        Some(config(gpt, 1, at)),
+        None,
+        None,
+        at,
+    );
     share(acls, &id, "CAN_QUERY");
     let at = now.saturating_sub(10 * DAY_MS);
-    let churn = entity("churn_model-2", json!({"entity_name": "main.default.churn_model", "entity_version": "2"}), Task::Custom, None, at);
-    let id = add(serving, "churn-model", "Scores subscribers' 30-day churn risk", Some(config(churn, 1, at)), None, None, at);
+    let churn = entity(
+        "churn_model-2",
+        json!({"entity_name": "main.default.churn_model", "entity_version": "2"}),
+        Task::Custom,
+        None,
+        at,
+    );
+    let id = add(
+        serving,
+        "churn-model",
+        "Scores subscribers' 30-day churn risk",
+        Some(config(churn, 1, at)),
+        None,
+        None,
+        at,
+    );
     share(acls, &id, "CAN_VIEW");
-    let fraud1 = entity("fraud_model-1", json!({"entity_name": "main.default.fraud_model", "entity_version": "1"}), Task::Custom, None, at);
+    let fraud1 = entity(
+        "fraud_model-1",
+        json!({"entity_name": "main.default.fraud_model", "entity_version": "1"}),
+        Task::Custom,
+        None,
+        at,
+    );
     let fraud2 = entity(
         "fraud_model-2",
         json!({"entity_name": "main.default.fraud_model", "entity_version": "2"}),
         Task::Custom,
-        Some("Model version 2 of 'main.default.fraud_model' is FAILED_REGISTRATION: its artifacts cannot be loaded. Register a new version and update the endpoint."),
+        Some(
+            "Model version 2 of 'main.default.fraud_model' is FAILED_REGISTRATION: its artifacts cannot be loaded. Register a new version and update the endpoint.",
+        ),
         now.saturating_sub(DAY_MS),
     );
     add(
@@ -121,8 +183,15 @@ pub(crate) fn populate(serving: &mut Serving, acls: &mut Acls, seed: Seed, now: 
     if seed != Seed::Demo {
         return;
     }
-    let taxi = entity("taxi_fare_regressor-2", json!({"entity_name": "main.default.taxi_fare_regressor", "entity_version": "2", "workload_size": "Medium"}), Task::Custom, None, at);
-    let id = add(serving, "taxi-fare", "Predicts taxi fares for the pricing app", Some(config(taxi, 1, at)), None, None, at);
+    let taxi = entity(
+        "taxi_fare_regressor-2",
+        json!({"entity_name": "main.default.taxi_fare_regressor", "entity_version": "2", "workload_size": "Medium"}),
+        Task::Custom,
+        None,
+        at,
+    );
+    let id =
+        add(serving, "taxi-fare", "Predicts taxi fares for the pricing app", Some(config(taxi, 1, at)), None, None, at);
     share(acls, &id, "CAN_QUERY");
     let pending = entity(
         "support-bot-llama",

@@ -142,7 +142,11 @@ impl RegisteredModel {
 pub(crate) type Models = BTreeMap<(String, String, String), RegisteredModel>;
 
 fn model_not_found(full: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("Registered model '{full}' does not exist."))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_DOES_NOT_EXIST",
+        format!("Registered model '{full}' does not exist."),
+    )
 }
 
 impl Unity {
@@ -162,7 +166,12 @@ impl Unity {
     }
 
     /// A version of a model the caller may see.
-    pub fn model_version(&self, full_name: &str, version: u64, caller: &Caller) -> ApiResult<(&RegisteredModel, &ModelVersion)> {
+    pub fn model_version(
+        &self,
+        full_name: &str,
+        version: u64,
+        caller: &Caller,
+    ) -> ApiResult<(&RegisteredModel, &ModelVersion)> {
         let model = self.model(full_name, caller)?;
         let v = model.versions.get(&version).ok_or_else(|| {
             ApiError::new(
@@ -192,7 +201,8 @@ fn paged(items: Vec<Value>, key: &str, params: &Params) -> ApiResult<Json<Value>
 }
 
 fn version_number(raw: &str) -> ApiResult<u64> {
-    raw.parse().map_err(|_| ApiError::invalid_parameter(format!("Invalid model version '{raw}': expected a positive integer")))
+    raw.parse()
+        .map_err(|_| ApiError::invalid_parameter(format!("Invalid model version '{raw}': expected a positive integer")))
 }
 
 /// `GET /models?catalog_name&schema_name&max_results&page_token`.
@@ -221,7 +231,12 @@ pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> Api
 }
 
 /// `GET /models/{full_name}?include_aliases`.
-pub(super) async fn get(State(app): App, caller: Caller, Path(full): Path<String>, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn get(
+    State(app): App,
+    caller: Caller,
+    Path(full): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let with_aliases = params.parse::<bool>("include_aliases")?.unwrap_or(false);
     let ws = app.workspace();
     let model = ws.unity.model(&full, &caller)?;
@@ -388,7 +403,10 @@ pub(crate) fn seed(uc: &mut Unity, seed: crate::config::Seed, created: u64) {
             ("main", "default", "taxi_fare_regressor"),
             OWNER,
             "Predicts a taxi fare from distance and zip codes",
-            &[("dbfs:/models/taxi/1", None, "READY", "Linear baseline"), ("dbfs:/models/taxi/2", None, "READY", "LightGBM")],
+            &[
+                ("dbfs:/models/taxi/1", None, "READY", "Linear baseline"),
+                ("dbfs:/models/taxi/2", None, "READY", "LightGBM"),
+            ],
             &[("champion", 2)],
             created + 2 * DAY_MS,
         );
@@ -417,9 +435,17 @@ fn seed_model(
     for (i, (source, run_id, status, comment)) in versions.iter().enumerate() {
         let version = i as u64 + 1;
         let at = created + version * 86_400_000;
-        let mut meta = Meta::new(owner, (!comment.is_empty()).then(|| (*comment).to_owned()), at, &format!("model-version:{full}:{version}"));
+        let mut meta = Meta::new(
+            owner,
+            (!comment.is_empty()).then(|| (*comment).to_owned()),
+            at,
+            &format!("model-version:{full}:{version}"),
+        );
         meta.updated_at = at;
-        model.versions.insert(version, ModelVersion { version, source: (*source).into(), run_id: run_id.map(Into::into), status, meta });
+        model.versions.insert(
+            version,
+            ModelVersion { version, source: (*source).into(), run_id: run_id.map(Into::into), status, meta },
+        );
     }
     model.meta.updated_at = created + versions.len() as u64 * 86_400_000;
     uc.models.insert((catalog.into(), schema.into(), name.into()), model);

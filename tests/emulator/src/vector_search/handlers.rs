@@ -88,12 +88,18 @@ pub(super) async fn create_endpoint(
     }
     let endpoint_type = body.endpoint_type.unwrap_or_else(|| "STANDARD".into());
     if !["STANDARD", "STORAGE_OPTIMIZED"].contains(&endpoint_type.as_str()) {
-        return Err(ApiError::invalid_parameter(format!("Invalid endpoint_type '{endpoint_type}': expected STANDARD or STORAGE_OPTIMIZED.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid endpoint_type '{endpoint_type}': expected STANDARD or STORAGE_OPTIMIZED."
+        )));
     }
     let at = app.clock.moment();
     let mut ws = app.workspace();
     if ws.vector_search.endpoints.contains_key(&name) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", format!("Vector search endpoint '{name}' already exists.")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "RESOURCE_ALREADY_EXISTS",
+            format!("Vector search endpoint '{name}' already exists."),
+        ));
     }
     let e = Endpoint {
         id: crate::genie::genie_id(&format!("vs-endpoint:{name}")),
@@ -107,14 +113,20 @@ pub(super) async fn create_endpoint(
     Ok(Json(out))
 }
 
-pub(super) async fn delete_endpoint(State(app): App, caller: Caller, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete_endpoint(
+    State(app): App,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
     let ws = &mut *ws;
     let e = ws.vector_search.endpoints.get(&name).ok_or_else(|| not_found("Vector search endpoint", &name))?;
     ws.acls.check(&VS_ENDPOINT, &e.id, &caller, Some(&e.creator), "CAN_MANAGE")?;
     let n = num_indexes(ws, &name);
     if n > 0 {
-        return Err(ApiError::invalid_state(format!("Vector search endpoint '{name}' still hosts {n} index(es); delete them first.")));
+        return Err(ApiError::invalid_state(format!(
+            "Vector search endpoint '{name}' still hosts {n} index(es); delete them first."
+        )));
     }
     let id = e.id.clone();
     ws.vector_search.endpoints.remove(&name);
@@ -166,10 +178,16 @@ pub(super) struct CreateIndex {
     delta_sync_index_spec: Option<Value>,
 }
 
-pub(super) async fn create_index(State(app): App, caller: Caller, ApiJson(body): ApiJson<CreateIndex>) -> ApiResult<Json<Value>> {
+pub(super) async fn create_index(
+    State(app): App,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateIndex>,
+) -> ApiResult<Json<Value>> {
     let name = body.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("name"))?.to_ascii_lowercase();
-    let endpoint = body.endpoint_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("endpoint_name"))?;
-    let primary_key = body.primary_key.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("primary_key"))?;
+    let endpoint =
+        body.endpoint_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("endpoint_name"))?;
+    let primary_key =
+        body.primary_key.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing_field("primary_key"))?;
     match body.index_type.as_deref() {
         Some("DELTA_SYNC") => {}
         Some("DIRECT_ACCESS") => {
@@ -179,15 +197,27 @@ pub(super) async fn create_index(State(app): App, caller: Caller, ApiJson(body):
                 "The emulator serves DELTA_SYNC indexes only; DIRECT_ACCESS indexes need upsert-data, which it does not take.",
             ));
         }
-        Some(other) => return Err(ApiError::invalid_parameter(format!("Invalid index_type '{other}': expected DELTA_SYNC or DIRECT_ACCESS."))),
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid index_type '{other}': expected DELTA_SYNC or DIRECT_ACCESS."
+            )));
+        }
         None => return Err(ApiError::missing_field("index_type")),
     }
     let spec = body.delta_sync_index_spec.ok_or_else(|| ApiError::missing_field("delta_sync_index_spec"))?;
-    let source = spec["source_table"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| ApiError::missing_field("delta_sync_index_spec.source_table"))?.to_ascii_lowercase();
+    let source = spec["source_table"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::missing_field("delta_sync_index_spec.source_table"))?
+        .to_ascii_lowercase();
     let embedding = spec["embedding_source_columns"].as_array().and_then(|a| a.first()).ok_or_else(|| {
         ApiError::invalid_parameter("delta_sync_index_spec.embedding_source_columns is required (the emulator computes embeddings; self-managed embedding_vector_columns are not served)")
     })?;
-    let text_column = embedding["name"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| ApiError::missing_field("embedding_source_columns.name"))?.to_owned();
+    let text_column = embedding["name"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::missing_field("embedding_source_columns.name"))?
+        .to_owned();
     let model_endpoint = embedding["embedding_model_endpoint_name"]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -195,9 +225,13 @@ pub(super) async fn create_index(State(app): App, caller: Caller, ApiJson(body):
         .to_owned();
     let pipeline_type = spec["pipeline_type"].as_str().unwrap_or("TRIGGERED").to_owned();
     if !["TRIGGERED", "CONTINUOUS"].contains(&pipeline_type.as_str()) {
-        return Err(ApiError::invalid_parameter(format!("Invalid pipeline_type '{pipeline_type}': expected TRIGGERED or CONTINUOUS.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid pipeline_type '{pipeline_type}': expected TRIGGERED or CONTINUOUS."
+        )));
     }
-    let columns_to_sync = spec["columns_to_sync"].as_array().map(|c| c.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>());
+    let columns_to_sync = spec["columns_to_sync"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>());
     let parts: Vec<&str> = name.split('.').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(ApiError::invalid_parameter(format!("Invalid index name '{name}': use catalog.schema.index.")));
@@ -209,7 +243,11 @@ pub(super) async fn create_index(State(app): App, caller: Caller, ApiJson(body):
         return Err(not_found("Vector search endpoint", &endpoint));
     }
     if ws.vector_search.indexes.contains_key(&name) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", format!("Vector index '{name}' already exists.")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "RESOURCE_ALREADY_EXISTS",
+            format!("Vector index '{name}' already exists."),
+        ));
     }
     ws.unity.schema(parts[0], parts[1])?;
     ws.unity.check_create(&caller, Securable::Schema, &format!("{}.{}", parts[0], parts[1]), "CREATE_TABLE")?;
@@ -221,24 +259,43 @@ pub(super) async fn create_index(State(app): App, caller: Caller, ApiJson(body):
     ws.unity.check_read(&caller, Securable::Table, &source)?;
     let column = |c: &str| table.columns.iter().find(|col| col.name.eq_ignore_ascii_case(c));
     if column(&primary_key).is_none() {
-        return Err(ApiError::invalid_parameter(format!("Primary key column '{primary_key}' is not a column of {source}.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Primary key column '{primary_key}' is not a column of {source}."
+        )));
     }
     match column(&text_column) {
-        None => return Err(ApiError::invalid_parameter(format!("Embedding source column '{text_column}' is not a column of {source}."))),
+        None => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Embedding source column '{text_column}' is not a column of {source}."
+            )));
+        }
         Some(c) if c.type_text != "string" => {
-            return Err(ApiError::invalid_parameter(format!("Embedding source column '{text_column}' must be a STRING column, not {}.", c.type_text)));
+            return Err(ApiError::invalid_parameter(format!(
+                "Embedding source column '{text_column}' must be a STRING column, not {}.",
+                c.type_text
+            )));
         }
         Some(_) => {}
     }
     for c in columns_to_sync.iter().flatten() {
         if column(c).is_none() {
-            return Err(ApiError::invalid_parameter(format!("Column '{c}' in columns_to_sync is not a column of {source}.")));
+            return Err(ApiError::invalid_parameter(format!(
+                "Column '{c}' in columns_to_sync is not a column of {source}."
+            )));
         }
     }
     match ws.serving.endpoints.get(&model_endpoint).and_then(|e| e.task()) {
         Some(Task::Embeddings) => {}
-        Some(_) => return Err(ApiError::invalid_parameter(format!("Serving endpoint '{model_endpoint}' does not serve an embedding model."))),
-        None => return Err(ApiError::invalid_parameter(format!("Embedding model endpoint '{model_endpoint}' does not exist."))),
+        Some(_) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Serving endpoint '{model_endpoint}' does not serve an embedding model."
+            )));
+        }
+        None => {
+            return Err(ApiError::invalid_parameter(format!(
+                "Embedding model endpoint '{model_endpoint}' does not exist."
+            )));
+        }
     }
     let index = Index {
         name: name.clone(),
@@ -278,10 +335,14 @@ pub(super) async fn sync_index(State(app): App, caller: Caller, Path(name): Path
     let ws = &mut *ws;
     let i = index(ws, &name, &caller, at)?;
     if i.pipeline_type != "TRIGGERED" {
-        return Err(ApiError::invalid_parameter(format!("Index '{name}' syncs continuously; only TRIGGERED indexes are synced on request.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Index '{name}' syncs continuously; only TRIGGERED indexes are synced on request."
+        )));
     }
     if !i.ready() {
-        return Err(ApiError::invalid_state(format!("Index '{name}' is still being provisioned; its initial sync has not finished.")));
+        return Err(ApiError::invalid_state(format!(
+            "Index '{name}' is still being provisioned; its initial sync has not finished."
+        )));
     }
     if let Some(i) = ws.vector_search.indexes.get_mut(&name) {
         i.sync_due = Some(at.now + at.delay_ms);
@@ -304,7 +365,9 @@ pub(super) struct Query {
 /// Whether a row passes one filter entry.
 fn passes(row: &Map<String, Value>, key: &str, want: &Value) -> ApiResult<bool> {
     let (column, op) = key.split_once(' ').map_or((key, ""), |(c, o)| (c, o.trim()));
-    let have = row.get(column).ok_or_else(|| ApiError::invalid_parameter(format!("Filter column '{column}' is not a column of the index.")))?;
+    let have = row.get(column).ok_or_else(|| {
+        ApiError::invalid_parameter(format!("Filter column '{column}' is not a column of the index."))
+    })?;
     let num = |v: &Value| v.as_f64();
     let cmp = |a: &Value, b: &Value| match (num(a), num(b)) {
         (Some(x), Some(y)) => x.partial_cmp(&y),
@@ -321,7 +384,9 @@ fn passes(row: &Map<String, Value>, key: &str, want: &Value) -> ApiResult<bool> 
         (">", v) => cmp(have, v) == Some(Ordering::Greater),
         (">=", v) => matches!(cmp(have, v), Some(Ordering::Greater | Ordering::Equal)),
         ("LIKE", Value::String(w)) => have.as_str().is_some_and(|h| h.to_lowercase().contains(&w.to_lowercase())),
-        (other, _) => return Err(ApiError::invalid_parameter(format!("Unsupported filter operator '{other}' in '{key}'."))),
+        (other, _) => {
+            return Err(ApiError::invalid_parameter(format!("Unsupported filter operator '{other}' in '{key}'.")));
+        }
     })
 }
 
@@ -339,17 +404,22 @@ pub(super) async fn query_index(
         n => return Err(ApiError::invalid_parameter(format!("num_results must be between 1 and 10000, not {n}."))),
     };
     if let Some(t) = body.query_type.as_deref().filter(|t| !["ANN", "HYBRID", "FULL_TEXT"].contains(t)) {
-        return Err(ApiError::invalid_parameter(format!("Invalid query_type '{t}': expected ANN, HYBRID or FULL_TEXT.")));
+        return Err(ApiError::invalid_parameter(format!(
+            "Invalid query_type '{t}': expected ANN, HYBRID or FULL_TEXT."
+        )));
     }
     let filters: Map<String, Value> = match body.filters_json.as_deref().filter(|f| !f.trim().is_empty()) {
         None => Map::new(),
-        Some(f) => serde_json::from_str(f).map_err(|e| ApiError::invalid_parameter(format!("filters_json is not a JSON object: {e}")))?,
+        Some(f) => serde_json::from_str(f)
+            .map_err(|e| ApiError::invalid_parameter(format!("filters_json is not a JSON object: {e}")))?,
     };
     let at = app.clock.moment();
     let mut ws = app.workspace();
     let i = index(&mut ws, &name, &caller, at)?;
     if !i.ready() {
-        return Err(ApiError::invalid_state(format!("Index '{name}' is not ready yet: its initial sync has not finished.")));
+        return Err(ApiError::invalid_state(format!(
+            "Index '{name}' is not ready yet: its initial sync has not finished."
+        )));
     }
     let known = i.columns();
     if let Some(c) = body.columns.iter().find(|c| !known.contains(c)) {
@@ -384,7 +454,9 @@ pub(super) async fn query_index(
         (Some(x), Some(y)) => x.total_cmp(&y),
         _ => a.to_string().cmp(&b.to_string()),
     };
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key_order(&a.1.values[&i.primary_key], &b.1.values[&i.primary_key])));
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0).then_with(|| key_order(&a.1.values[&i.primary_key], &b.1.values[&i.primary_key]))
+    });
     scored.truncate(k);
     let data: Vec<Value> = scored
         .iter()

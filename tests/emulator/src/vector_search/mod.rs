@@ -29,14 +29,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::{
-    acl::ObjectKind,
-    clock::Moment,
-    serving::model::embed,
-    sql::engine,
-    unity::Unity,
-    workspace::AppState,
-};
+use crate::{acl::ObjectKind, clock::Moment, serving::model::embed, sql::engine, unity::Unity, workspace::AppState};
 
 /// Vector search endpoints: use, manage.
 pub(crate) const VS_ENDPOINT: ObjectKind = ObjectKind {
@@ -118,7 +111,8 @@ impl Index {
             return;
         }
         self.sync_due = None;
-        let ctx = engine::Context { catalog: "main".into(), schema: "default".into(), user: self.creator.clone(), now: due };
+        let ctx =
+            engine::Context { catalog: "main".into(), schema: "default".into(), user: self.creator.clone(), now: due };
         match engine::execute(uc, &format!("SELECT * FROM {}", self.source_table), &ctx, &[]) {
             Ok(outcome) => {
                 let keep = |name: &str| {

@@ -47,9 +47,12 @@ pub(crate) fn populate(vs: &mut VectorSearch, acls: &mut Acls, seed: Seed, now: 
     };
     acls.grant(&VS_ENDPOINT, &endpoint.id, Grantee::Group("users".into()), "CAN_USE");
     vs.endpoints.insert(endpoint.name.clone(), endpoint);
-    vs.indexes.insert("main.default.trips_index".into(), index("main.default.trips_index", "main.default.trips", created));
+    vs.indexes
+        .insert("main.default.trips_index".into(), index("main.default.trips_index", "main.default.trips", created));
     if seed == Seed::Demo {
-        vs.indexes
-            .insert("samples.nyctaxi.trips_index".into(), index("samples.nyctaxi.trips_index", "samples.nyctaxi.trips", created));
+        vs.indexes.insert(
+            "samples.nyctaxi.trips_index".into(),
+            index("samples.nyctaxi.trips_index", "samples.nyctaxi.trips", created),
+        );
     }
 }
