@@ -214,7 +214,7 @@ async fn an_index_is_created_over_a_new_table_synced_queried_and_deleted_with_it
                    "primary_key": "trip_id", "embedding_source_column": "payment_type", "embedding_model_endpoint_name": "churn-model"}),
         )
         .await;
-    assert!(bad.contains("does not exist"), "no serving endpoint of that name here: {bad}");
+    assert!(bad.contains("does not serve an embedding model"), "{bad}");
 }
 
 #[tokio::test]

@@ -366,7 +366,9 @@ pub(super) async fn metric_history(State(app): App, caller: Caller, params: Para
         None => 25_000,
         Some(n) if (1..=25_000).contains(&n) => n as usize,
         Some(n) => {
-            return Err(ApiError::invalid_parameter(format!("Invalid value {n} for parameter 'max_results' supplied.")));
+            return Err(ApiError::invalid_parameter(format!(
+                "Invalid value {n} for parameter 'max_results' supplied."
+            )));
         }
     };
     let cut = page(points, decode_token(params.get("page_token").unwrap_or_default())?, size);

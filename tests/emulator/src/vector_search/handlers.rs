@@ -307,7 +307,6 @@ pub(super) async fn create_index(
         pipeline_type,
         columns_to_sync,
         creator: caller.user_name.clone(),
-        created: at.now,
         sync_due: Some(at.now + at.delay_ms),
         synced_at: None,
         rows: Vec::new(),

@@ -90,7 +90,6 @@ pub(crate) struct Index {
     pub pipeline_type: String,
     pub columns_to_sync: Option<Vec<String>>,
     pub creator: String,
-    pub created: u64,
     /// When the last requested sync runs (the first is at creation).
     pub sync_due: Option<u64>,
     pub synced_at: Option<u64>,

@@ -25,7 +25,6 @@ fn index(name: &str, source: &str, created: u64) -> Index {
         pipeline_type: "TRIGGERED".into(),
         columns_to_sync: None,
         creator: OWNER.into(),
-        created,
         sync_due: Some(created),
         synced_at: None,
         rows: Vec::new(),
