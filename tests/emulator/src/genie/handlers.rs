@@ -103,7 +103,7 @@ pub(super) async fn list_conversations(
         .values()
         .filter(|c| c.space_id == space_id && c.user.eq_ignore_ascii_case(&caller.user_name))
         .collect();
-    items.sort_by(|a, b| b.created.cmp(&a.created));
+    items.sort_by_key(|c| std::cmp::Reverse(c.created));
     paged(items.into_iter().map(Conversation::render).collect(), "conversations", &params)
 }
 
@@ -213,7 +213,7 @@ fn message(
     caller: &Caller,
 ) -> ApiResult<Value> {
     conversation(ws, space_id, conversation_id, caller)?;
-    if !ws.genie.messages.get(id).is_some_and(|m| m.conversation_id == conversation_id) {
+    if ws.genie.messages.get(id).is_none_or(|m| m.conversation_id != conversation_id) {
         return Err(not_found("Message", id));
     }
     advance(&mut ws.genie, &mut ws.unity, &mut ws.sql, id, app.clock.moment());

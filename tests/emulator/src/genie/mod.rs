@@ -204,7 +204,7 @@ pub(crate) fn advance(genie: &mut Genie, unity: &mut Unity, sql: &mut Sql, id: &
     if matches!(m.status, Status::Completed | Status::Failed) {
         return;
     }
-    let steps = if at.delay_ms == 0 { STEPS } else { (at.now.saturating_sub(m.created) / at.delay_ms).min(STEPS) };
+    let steps = at.now.saturating_sub(m.created).checked_div(at.delay_ms).map_or(STEPS, |s| s.min(STEPS));
     m.status = match steps {
         0 => Status::Submitted,
         1 => Status::AskingAi,
