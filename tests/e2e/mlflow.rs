@@ -113,7 +113,7 @@ async fn experiments_are_searched_created_read_and_deleted() {
     let (_, active) = h.ok("search_mlflow_experiments", json!({"filter": "name LIKE '%churn-v2'"})).await;
     assert!(active.get("experiments").is_none_or(|e| e.as_array().unwrap().is_empty()));
     let (_, deleted) = h.ok("search_mlflow_experiments", json!({"view_type": "DELETED_ONLY"})).await;
-    assert_eq!(names(&deleted, "experiments", "experiment_id"), [id.clone()]);
+    assert_eq!(names(&deleted, "experiments", "experiment_id"), [id.as_str()]);
     let missing = h.err("get_mlflow_experiment", json!({"experiment_id": "999"})).await;
     assert!(missing.contains("does not exist"), "{missing}");
     let both = h.err("get_mlflow_experiment", json!({"experiment_id": CHURN, "name": "/x"})).await;
