@@ -225,3 +225,33 @@ async fn a_user_reads_what_they_may_and_cannot_change_what_they_do_not_manage() 
         .await;
     assert!(text.starts_with("Permission denied") && text.contains(ALICE), "{text}");
 }
+
+#[tokio::test]
+async fn serving_endpoints_answer_the_permissions_api_from_creation_to_deletion() {
+    let h = Harness::start(&["identity-permissions", "serving"]).await;
+    let (_, seeded) = h.ok("get_serving_endpoint", json!({"name": "databricks-meta-llama-3-3-70b-instruct"})).await;
+    let seeded = json!({"object_type": "serving_endpoint", "object_id": seeded["id"]});
+    let (text, acl) = h.ok("get_object_permissions", seeded.clone()).await;
+    assert_eq!(levels_of(&acl, "group_name", "users"), ["CAN_QUERY"], "the seed shares it with everyone: {text}");
+    let (_, levels) = h.ok("get_permission_levels", seeded).await;
+    assert_eq!(levels["permission_levels"].as_array().unwrap().len(), 3);
+
+    let (_, created) = h
+        .ok(
+            "create_serving_endpoint",
+            json!({"name": "acl-canary", "served_entities": [{"entity_name": "main.default.churn_model", "entity_version": "3"}]}),
+        )
+        .await;
+    let id = created["endpoint"]["id"].as_str().expect("the endpoint's id").to_string();
+    let endpoint = json!({"object_type": "serving_endpoint", "object_id": id});
+    let (text, acl) = h.ok("get_object_permissions", endpoint.clone()).await;
+    assert_eq!(levels_of(&acl, "user_name", "demo.user@example.com"), ["CAN_MANAGE"], "its creator owns it: {text}");
+    let mut grant = endpoint.clone();
+    grant["access_control_list"] = json!([{"user_name": ALICE, "permission_level": "CAN_QUERY"}]);
+    let (_, acl) = h.ok("update_object_permissions", grant).await;
+    assert_eq!(levels_of(&acl, "user_name", ALICE), ["CAN_QUERY"]);
+
+    h.ok("delete_serving_endpoint", json!({"name": "acl-canary"})).await;
+    let text = h.err("get_object_permissions", endpoint).await;
+    assert!(text.contains("does not exist") || text.contains("not found") || text.contains("Not found"), "{text}");
+}

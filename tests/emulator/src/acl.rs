@@ -171,10 +171,6 @@ impl Acls {
     /// Makes an object of a [`REGISTERED_KINDS`] kind known to the Permissions API, owned by
     /// `owner` (a user name or application id). A family calls this when it creates the object and
     /// [`Acls::forget`] when it deletes it.
-    #[allow(
-        dead_code,
-        reason = "called by the families of registered kinds (serving endpoints) as they create objects"
-    )]
     pub fn register(&mut self, kind: &ObjectKind, id: &str, owner: &str) {
         self.owners.insert((kind.api_name, id.to_owned()), owner.to_owned());
     }

@@ -20,7 +20,12 @@
 //!   init scripts; Test ids in its `seed`),
 //!   `unity` (Unity Catalog catalogs, schemas, tables, volumes, functions) and `sql` (SQL
 //!   warehouses and the Statement Execution API, which runs real SQL: every Unity Catalog table is
-//!   a table in one in-memory SQLite database per emulator).
+//!   a table in one in-memory SQLite database per emulator; `unity::models` adds registered
+//!   models with versions and aliases), `serving` (model serving endpoints and deterministic
+//!   queries, `/serving-endpoints/{name}/invocations` included), `genie` (spaces and conversations
+//!   answered with real SQL), `mlflow` (experiments, runs, metric histories) and `vector_search`
+//!   (endpoints and Delta Sync indexes over Unity Catalog tables, ranked by the serving family's
+//!   embeddings); each module's docs give its state machine, errors and seed.
 //! - Shared pieces: `error` (the `{"error_code","message"}` body), `extract` (request parsing with
 //!   Databricks-shaped errors), `pagination` (page tokens), `faults`, `recording`, `clock`
 //!   (lazily-advancing transitions), `net` (connections a fault can drop), `admin` (`/emulator/*`).
@@ -130,9 +135,11 @@ mod error;
 mod extract;
 mod faults;
 mod files;
+mod genie;
 mod identity;
 mod jobs;
 mod libraries;
+mod mlflow;
 mod net;
 mod pagination;
 mod permissions;
@@ -141,8 +148,10 @@ mod recording;
 mod repos;
 mod secrets;
 mod server;
+mod serving;
 mod sql;
 mod unity;
+mod vector_search;
 mod workspace;
 mod workspace_tree;
 

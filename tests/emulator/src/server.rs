@@ -27,13 +27,13 @@ use crate::{
     commands, compute_policy, dbfs,
     error::ApiError,
     faults::FaultKind,
-    files,
+    files, genie,
     identity::{self, TokenError},
-    jobs, libraries,
+    jobs, libraries, mlflow,
     net::{Connection, DroppableListener},
     permissions, pipelines,
     recording::RecordedRequest,
-    repos, secrets, sql, unity,
+    repos, secrets, serving, sql, unity, vector_search,
     workspace::AppState,
     workspace_tree,
 };
@@ -67,6 +67,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/lineage-tracking", unity::lineage_router())
         .nest("/api/2.0/sql/warehouses", sql::warehouses_router())
         .nest("/api/2.0/sql/statements", sql::statements_router())
+        .nest("/api/2.0/serving-endpoints", serving::router())
+        .nest("/serving-endpoints", serving::invocations_router())
+        .nest("/api/2.0/genie", genie::router())
+        .nest("/api/2.0/mlflow", mlflow::router())
+        .nest("/api/2.0/vector-search", vector_search::router())
         .nest(admin::PREFIX, admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -152,7 +157,9 @@ async fn inject_faults(State(app): State<Arc<AppState>>, request: Request, next:
 }
 
 async fn authenticate(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/") {
+    // Endpoint queries live outside `/api` but take the same credentials.
+    let path = request.uri().path();
+    if !path.starts_with("/api/") && !path.starts_with("/serving-endpoints/") {
         return next.run(request).await;
     }
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {

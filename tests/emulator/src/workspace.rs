@@ -17,16 +17,20 @@ use crate::{
     dbfs::{self, Dbfs},
     faults::FaultQueue,
     files::{self, Volumes},
+    genie::{self, Genie},
     identity::{self, Caller, Directory},
     jobs::{self, Jobs},
     libraries::{self, Libraries},
     lock,
+    mlflow::{self, Mlflow},
     pipelines::{self, Pipelines},
     recording::Recorder,
     repos::Repos,
     secrets::{self, Secrets},
+    serving::{self, Serving},
     sql::{self, Sql},
     unity::{self, Unity},
+    vector_search::{self, VectorSearch},
     workspace_tree::{self, Tree},
 };
 
@@ -63,6 +67,14 @@ pub(crate) struct Workspace {
     pub libraries: Libraries,
     /// Instance pools, cluster policies and global init scripts.
     pub compute_policy: ComputePolicy,
+    /// Model serving endpoints.
+    pub serving: Serving,
+    /// Genie spaces and conversations.
+    pub genie: Genie,
+    /// MLflow experiments and runs.
+    pub mlflow: Mlflow,
+    /// Vector search endpoints and indexes.
+    pub vector_search: VectorSearch,
 }
 
 impl Workspace {
@@ -93,6 +105,14 @@ impl Workspace {
         pipelines::seed::grant_access(&mut acls, seed);
         let mut compute_policy = ComputePolicy::default();
         compute_policy::seed::populate(&mut compute_policy, seed, clock.now_ms());
+        let mut serving = Serving::default();
+        serving::seed::populate(&mut serving, &mut acls, seed, clock.now_ms());
+        let mut genie = Genie::default();
+        genie::seed::populate(&mut genie, &mut acls, seed);
+        let mut mlflow = Mlflow::default();
+        mlflow::seed::populate(&mut mlflow, &mut acls, seed, clock.now_ms());
+        let mut vector_search = VectorSearch::default();
+        vector_search::seed::populate(&mut vector_search, &mut acls, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -110,6 +130,10 @@ impl Workspace {
             sql,
             libraries,
             compute_policy,
+            serving,
+            genie,
+            mlflow,
+            vector_search,
         }
     }
 }

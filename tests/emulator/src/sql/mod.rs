@@ -16,6 +16,8 @@ pub(crate) mod seed;
 mod statements;
 mod warehouses;
 
+pub(crate) use statements::{record_finished, response as statement_response};
+
 use std::sync::Arc;
 
 use axum::{

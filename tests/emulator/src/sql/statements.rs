@@ -447,3 +447,43 @@ pub(super) async fn cancel(State(app): App, caller: Caller, Path(id): Path<Strin
     }
     Ok(Json(json!({})))
 }
+
+/// Records a statement that another family already ran through the engine (Genie runs the SQL it
+/// writes), so its result is read back like any statement's: `GET /statements/{id}` and chunks.
+/// Returns the statement id.
+pub(crate) fn record_finished(
+    sql: &mut Sql,
+    warehouse_id: &str,
+    text: &str,
+    context: Context,
+    result: Result<Outcome, SqlError>,
+) -> String {
+    let id = stable_uuid(&format!("statement:{}:{}:{text}", sql.statements.len(), context.now));
+    let (state, outcome, error) = match result {
+        Ok(o) => (StmtState::Succeeded, Some(o), None),
+        Err(e) => (StmtState::Failed, None, Some(e)),
+    };
+    let statement = Statement {
+        id: id.clone(),
+        warehouse_id: warehouse_id.to_owned(),
+        text: text.to_owned(),
+        owner: context.user.clone(),
+        running_since: Some(context.now),
+        context,
+        params: Vec::new(),
+        row_limit: None,
+        byte_limit: None,
+        state,
+        outcome,
+        truncated: false,
+        error,
+        chunk_rows: sql.chunk_rows,
+    };
+    sql.statements.insert(id.clone(), statement);
+    id
+}
+
+/// The `StatementResponse` of a statement as `GET /statements/{id}` renders it, if it exists.
+pub(crate) fn response(sql: &Sql, id: &str) -> Option<Value> {
+    sql.statements.get(id).map(render)
+}

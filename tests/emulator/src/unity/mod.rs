@@ -10,6 +10,7 @@
 //! - `seed`: the catalogs a fresh emulator starts with (see there for the Test ids).
 //! - `grants`: privileges, the checks every handler makes, and the Grants API.
 //! - `lineage`: table lineage edges and `/api/2.0/lineage-tracking/table-lineage`.
+//! - `models`: registered models (MLflow models in Unity Catalog), their versions and aliases.
 //!
 //! Errors follow the service: a missing catalog is 404 `CATALOG_DOES_NOT_EXIST`, a schema 404
 //! `SCHEMA_DOES_NOT_EXIST`, a table 404 `TABLE_DOES_NOT_EXIST`, a volume or function 404
@@ -19,6 +20,7 @@
 pub(crate) mod grants;
 mod handlers;
 pub(crate) mod lineage;
+pub(crate) mod models;
 pub(crate) mod render;
 pub(crate) mod seed;
 pub(crate) mod store;
@@ -64,6 +66,14 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(grants::get_permissions).patch(grants::update_permissions),
         )
         .route("/effective-permissions/{securable_type}/{full_name}", get(grants::get_effective_permissions))
+        .route("/models", get(models::list))
+        .route("/models/{full_name}", get(models::get))
+        .route("/models/{full_name}/versions", get(models::list_versions))
+        .route("/models/{full_name}/versions/{version}", get(models::get_version))
+        .route(
+            "/models/{full_name}/aliases/{alias}",
+            get(models::get_by_alias).put(models::set_alias).delete(models::delete_alias),
+        )
 }
 
 /// Lineage, to be nested under `/api/2.0/lineage-tracking`.

@@ -64,6 +64,7 @@ pub(crate) fn populate(uc: &mut Unity, seed: Seed, now: u64) {
     uc.grant(Securable::Catalog, "main", "data-engineers", &["USE_CATALOG"]);
     uc.grant(Securable::Schema, "main.default", "data-engineers", &["USE_SCHEMA"]);
     uc.grant(Securable::Table, "main.default.trips", "data-engineers", &["SELECT"]);
+    super::models::seed(uc, seed, created);
     let trips = key3("main", "default", "trips");
     for entity in [Entity::Notebook(1_000_000_000_000_006), Entity::Job(101)] {
         let at = now.saturating_sub(DAY_MS);

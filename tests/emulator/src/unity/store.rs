@@ -111,6 +111,8 @@ pub(crate) struct Unity {
     pub tables: BTreeMap<(String, String, String), Table>,
     pub volumes: BTreeMap<(String, String, String), Volume>,
     pub functions: BTreeMap<(String, String, String), Function>,
+    /// Registered models and their versions (see `models`).
+    pub models: super::models::Models,
     /// Privileges granted on each securable (see `grants`).
     pub grants: Grants,
     /// Table lineage edges (see `lineage`).
@@ -129,6 +131,7 @@ impl Default for Unity {
             tables: BTreeMap::new(),
             volumes: BTreeMap::new(),
             functions: BTreeMap::new(),
+            models: BTreeMap::new(),
             grants: Grants::new(),
             lineage: Vec::new(),
             db,
