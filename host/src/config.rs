@@ -41,6 +41,14 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub workspace: WorkspaceConfig,
+    /// Named workspaces (`[workspaces.NAME]`), each a profile of the Databricks configuration
+    /// file. With any, every tool takes an optional `workspace` argument and `list_workspaces`
+    /// is served.
+    #[serde(default)]
+    pub workspaces: BTreeMap<String, NamedWorkspace>,
+    /// The workspace a call without `workspace` goes to: a name of `[workspaces]`, or
+    /// `default` for the one the environment configures (the default when it configures one).
+    pub default_workspace: Option<String>,
     /// Default limits for every plugin.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -141,6 +149,21 @@ impl Default for WorkspaceConfig {
         Self { http_timeout_seconds: 60, retry_timeout_seconds: 300, max_attempts: 8 }
     }
 }
+
+/// One named workspace: where its host and credential come from. Credentials never go in this
+/// file; they stay in the Databricks configuration file (or the token cache of `auth login`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedWorkspace {
+    /// The profile of `~/.databrickscfg` (or `DATABRICKS_CONFIG_FILE`); default: the
+    /// workspace's own name.
+    pub profile: Option<String>,
+    /// What the workspace is for, shown by `list_workspaces` to help the model choose.
+    pub description: Option<String>,
+}
+
+/// The name of the workspace the environment configures.
+pub const ENV_WORKSPACE: &str = "default";
 
 /// Per-plugin settings.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -424,7 +447,29 @@ impl Config {
             config.limits_for(name).with_context(|| format!("in [plugins.{name}.limits] of {}", path.display()))?;
             config.settings_for(name).with_context(|| format!("in [plugins.{name}.settings] of {}", path.display()))?;
         }
+        config.check_workspaces().with_context(|| format!("in config file {}", path.display()))?;
         Ok(config)
+    }
+
+    /// Workspace names are short identifiers, and `default_workspace` names one that exists.
+    pub fn check_workspaces(&self) -> anyhow::Result<()> {
+        for name in self.workspaces.keys() {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            if !valid {
+                bail!("[workspaces.{name}]: a workspace name is 1 to 64 of a-z, 0-9, `_` and `-`");
+            }
+        }
+        if let Some(default) = &self.default_workspace
+            && default != ENV_WORKSPACE
+            && !self.workspaces.contains_key(default)
+        {
+            let mut known: Vec<&str> = self.workspaces.keys().map(String::as_str).collect();
+            known.push(ENV_WORKSPACE);
+            bail!("default_workspace = \"{default}\" names no workspace: use one of {}", known.join(", "));
+        }
+        Ok(())
     }
 
     /// The settings of plugin `name`, checked: keys are `[a-z0-9_]`, values short.
