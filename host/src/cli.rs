@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::workspaces::{Credentials, Workspaces};
 use crate::call::{Progress, ProgressSink};
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
@@ -27,7 +28,6 @@ use crate::policy::{Admission, Refusal};
 use crate::registry::{self, Snapshot};
 use crate::scaffold::{self, ScaffoldError, SdkSource};
 use crate::server::{self, ServeOptions};
-use crate::auth::workspaces::{Credentials, Workspaces};
 
 /// What the exit codes mean; shown by `--help`.
 pub const EXIT_CODES: &str = "\
@@ -491,8 +491,8 @@ async fn login(args: &LoginArgs) -> Outcome {
             (host, settings.profile.map(|(p, _)| p))
         }
     };
-    let client = crate::workspace::WorkspaceClient::without_credential(&host, Default::default())
-        .map_err(Failure::Usage)?;
+    let client =
+        crate::workspace::WorkspaceClient::without_credential(&host, Default::default()).map_err(Failure::Usage)?;
     let path = crate::auth::u2m::cache_path(&env_var)
         .ok_or_else(|| Failure::Usage(anyhow!("HOME is not set: cannot place the token cache")))?;
     let store = crate::auth::u2m::TokenStore { path: path.clone(), key: crate::auth::u2m::cache_key(client.base()) };

@@ -120,7 +120,11 @@ impl McpServer {
 
     /// The client a call of this request uses: the named workspace's (else the default's), or,
     /// in per-user mode, a copy with the caller's token.
-    fn client_for(&self, context: &RequestContext<RoleServer>, workspace: Option<&str>) -> Result<WorkspaceClient, String> {
+    fn client_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+        workspace: Option<&str>,
+    ) -> Result<WorkspaceClient, String> {
         let caller = match self.inner.identity {
             Identity::Host => None,
             Identity::PerUser => Some(

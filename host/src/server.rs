@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 
+use crate::auth::workspaces::{Credentials, Workspaces};
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
 use crate::mcp::{Identity, McpServer};
 use crate::registry::{self, Registry};
-use crate::auth::workspaces::{Credentials, Workspaces};
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -111,8 +111,7 @@ pub async fn build_with(options: &ServeOptions, identity: Identity) -> anyhow::R
         tracing::warn!("no workspace: tool calls will fail until DATABRICKS_HOST (or a profile) is set");
     }
     let registry = Arc::new(Registry::new(snapshot));
-    let server =
-        McpServer::with_workspaces(registry.clone(), workspaces, config.server.max_concurrent_calls, identity);
+    let server = McpServer::with_workspaces(registry.clone(), workspaces, config.server.max_concurrent_calls, identity);
     match before {
         Some(before) => {
             let collided = errors.iter().filter(|e| e.collided).map(|e| e.file.clone()).collect();

@@ -128,7 +128,9 @@ impl WorkspaceClient {
     pub async fn bearer(&self) -> Result<Secret, crate::auth::AuthError> {
         match &self.credential {
             Some(credential) => credential.bearer().await,
-            None => Err(crate::auth::AuthError::Config("no credential: in per-user mode each request brings its own".into())),
+            None => Err(crate::auth::AuthError::Config(
+                "no credential: in per-user mode each request brings its own".into(),
+            )),
         }
     }
 
@@ -163,7 +165,9 @@ impl WorkspaceClient {
                 // A POST or PATCH that may have reached the workspace (a timeout, a dropped
                 // connection) is not sent again: creating a cluster or running a job twice is worse
                 // than an error. One that never connected is safe to retry.
-                Err(Attempt::Transport { connected: false, .. }) if attempt < MAX_UNCONNECTED_ATTEMPTS => backoff(attempt),
+                Err(Attempt::Transport { connected: false, .. }) if attempt < MAX_UNCONNECTED_ATTEMPTS => {
+                    backoff(attempt)
+                }
                 Err(Attempt::Transport { connected: false, .. }) => {
                     let error = outcome.err().map(Attempt::into_send_error);
                     return Err(SendError::Unavailable(format!(

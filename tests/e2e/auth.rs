@@ -67,7 +67,8 @@ impl Home {
     async fn run(&self, args: &[&str]) -> Run {
         let mut command = self.command();
         command.args(args).arg("--plugin-dir").arg(self.path().join("plugins")).stdin(std::process::Stdio::null());
-        let output = within(Duration::from_secs(60), &format!("databricks-mcp {args:?}"), command.output()).await.unwrap();
+        let output =
+            within(Duration::from_secs(60), &format!("databricks-mcp {args:?}"), command.output()).await.unwrap();
         Run(output)
     }
 
@@ -119,8 +120,7 @@ async fn emulator() -> Emulator {
 
 /// Every bearer token the emulator saw, with the fixed secrets of the seed.
 fn secrets_seen(emulators: &[&Emulator]) -> Vec<String> {
-    let mut secrets: Vec<String> =
-        [DEMO_TOKEN, ALICE_TOKEN, SP_CLIENT_SECRET].iter().map(|s| s.to_string()).collect();
+    let mut secrets: Vec<String> = [DEMO_TOKEN, ALICE_TOKEN, SP_CLIENT_SECRET].iter().map(|s| s.to_string()).collect();
     for emulator in emulators {
         for request in emulator.requests() {
             if let Some(token) = request.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
@@ -150,7 +150,8 @@ fn assert_no_secret(text: &str, secrets: &[String]) {
 
 async fn call(client: &RunningService<RoleClient, Recorder>, name: &str, arguments: Value) -> (bool, String, Value) {
     let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments.as_object().unwrap().clone());
-    let result = within(Duration::from_secs(60), &format!("tools/call {name}"), client.call_tool(params)).await.unwrap();
+    let result =
+        within(Duration::from_secs(60), &format!("tools/call {name}"), client.call_tool(params)).await.unwrap();
     (result.is_error != Some(true), text_of(&result), result.structured_content.unwrap_or(Value::Null))
 }
 
@@ -171,7 +172,8 @@ async fn profiles_and_the_environment_follow_the_sdk_precedence() {
     assert!(run.stdout().contains("identity:  alice.nguyen@example.com (Alice Nguyen)"), "{}", run.stdout());
     assert!(run.stdout().contains("profile [DEFAULT]") && run.stdout().contains("auth:      pat"), "{}", run.stdout());
     // DATABRICKS_CONFIG_PROFILE picks a profile.
-    let run = Home::new().databrickscfg(&cfg).env("DATABRICKS_CONFIG_PROFILE", "admin").run(&["doctor"]).await.expect(0);
+    let run =
+        Home::new().databrickscfg(&cfg).env("DATABRICKS_CONFIG_PROFILE", "admin").run(&["doctor"]).await.expect(0);
     assert!(run.stdout().contains("demo.user@example.com"), "{}", run.stdout());
     // The environment beats the profile's attributes.
     let run = Home::new()
@@ -189,7 +191,11 @@ async fn profiles_and_the_environment_follow_the_sdk_precedence() {
         .env("DATABRICKS_HOST", &url)
         .env("DATABRICKS_TOKEN", ALICE_TOKEN);
     let run = other.run(&["doctor"]).await.expect(0);
-    assert!(run.stdout().contains("alice.nguyen@example.com") && run.stdout().contains("the environment"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("alice.nguyen@example.com") && run.stdout().contains("the environment"),
+        "{}",
+        run.stdout()
+    );
 
     // Served over MCP, the profile's identity is the one calls use.
     let client = home.serve().await;
@@ -274,7 +280,13 @@ async fn not_a_workspace() -> String {
                 let _ = stream.read(&mut buf).await;
                 let body = "<html>not here</html>";
                 let _ = stream
-                    .write_all(format!("HTTP/1.1 404 Not Found\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).as_bytes())
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 404 Not Found\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
                     .await;
             });
         }
@@ -296,20 +308,29 @@ async fn each_misconfiguration_is_explained_by_doctor_and_by_calls() {
             &["has no profile [prod]", "it has: dev", "DATABRICKS_CONFIG_PROFILE"],
         ),
         (
-            Home::new().databrickscfg("[dev]\nhost = x\ntoken dapi-in-a-broken-line\n").env("DATABRICKS_CONFIG_PROFILE", "dev"),
+            Home::new()
+                .databrickscfg("[dev]\nhost = x\ntoken dapi-in-a-broken-line\n")
+                .env("DATABRICKS_CONFIG_PROFILE", "dev"),
             &["line 3", "INI"],
         ),
         (
             Home::new().env("DATABRICKS_HOST", &format!("http://{closed}")).env("DATABRICKS_TOKEN", DEMO_TOKEN),
             &["reachable: no", "check the host"],
         ),
-        (Home::new().env("DATABRICKS_HOST", &wrong).env("DATABRICKS_TOKEN", DEMO_TOKEN), &["HTTP 404", "does not look like a Databricks workspace"]),
+        (
+            Home::new().env("DATABRICKS_HOST", &wrong).env("DATABRICKS_TOKEN", DEMO_TOKEN),
+            &["HTTP 404", "does not look like a Databricks workspace"],
+        ),
         (
             Home::new().env("DATABRICKS_HOST", &url).env("DATABRICKS_TOKEN", "dapi-revoked-0000"),
             &["refused the credential (HTTP 401", "invalid or expired", "DATABRICKS_TOKEN"],
         ),
         (
-            Home::new().env("DATABRICKS_HOST", &url).env("DATABRICKS_TOKEN", DEMO_TOKEN).env("DATABRICKS_CLIENT_ID", "x").env("DATABRICKS_CLIENT_SECRET", "y"),
+            Home::new()
+                .env("DATABRICKS_HOST", &url)
+                .env("DATABRICKS_TOKEN", DEMO_TOKEN)
+                .env("DATABRICKS_CLIENT_ID", "x")
+                .env("DATABRICKS_CLIENT_SECRET", "y"),
             &["more than one authorization method", "DATABRICKS_AUTH_TYPE"],
         ),
     ];
@@ -324,11 +345,19 @@ async fn each_misconfiguration_is_explained_by_doctor_and_by_calls() {
     }
     // A call says the same thing as doctor, with what to set.
     let run = cases[1].0.run(&["call", "list_clusters"]).await.expect(2);
-    assert!(run.stderr().contains("no credentials for") && run.stderr().contains("DATABRICKS_TOKEN"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("no credentials for") && run.stderr().contains("DATABRICKS_TOKEN"),
+        "{}",
+        run.stderr()
+    );
     let run = cases[2].0.run(&["call", "list_clusters"]).await.expect(2);
     assert!(run.stderr().contains("has no profile [prod]"), "{}", run.stderr());
     let run = cases[4].0.run(&["call", "list_clusters"]).await.expect(1);
-    assert!(run.stderr().contains("could not reach the workspace") && run.stderr().contains("3 attempts"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("could not reach the workspace") && run.stderr().contains("3 attempts"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[tokio::test]
@@ -421,7 +450,11 @@ async fn auth_login_signs_in_through_the_browser_step_and_refreshes_from_the_cac
     // A workspace with only a host uses the sign-in.
     let signed_in = Home { dir: home.dir, env: vec![("DATABRICKS_HOST".into(), url.clone())] };
     let run = signed_in.run(&["doctor"]).await.expect(0);
-    assert!(run.stdout().contains("databricks-cli") && run.stdout().contains("demo.user@example.com"), "{}", run.stdout());
+    assert!(
+        run.stdout().contains("databricks-cli") && run.stdout().contains("demo.user@example.com"),
+        "{}",
+        run.stdout()
+    );
 
     // An expired access token is refreshed with the refresh token, which rotates in the cache.
     let mut expired = cached.clone();
@@ -429,7 +462,11 @@ async fn auth_login_signs_in_through_the_browser_step_and_refreshes_from_the_cac
     std::fs::write(&cache, expired.to_string()).unwrap();
     let run = signed_in.run(&["doctor"]).await.expect(0);
     assert!(run.stdout().contains("demo.user@example.com"), "{}", run.stdout());
-    let refreshes = emulator.requests().iter().filter(|r| r.path == "/oidc/v1/token" && r.body.contains("grant_type=refresh_token")).count();
+    let refreshes = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oidc/v1/token" && r.body.contains("grant_type=refresh_token"))
+        .count();
     assert_eq!(refreshes, 1);
     let rotated: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
     assert_ne!(rotated["tokens"][&url]["refresh_token"], cached["tokens"][&url]["refresh_token"]);

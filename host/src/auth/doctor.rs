@@ -17,7 +17,9 @@ const ME: &str = "/api/2.0/preview/scim/v2/Me";
 /// Check every workspace, printing a report to stdout; whether all are fine.
 pub async fn run(workspaces: &Workspaces) -> bool {
     if workspaces.entries().is_empty() {
-        println!("no workspace is configured: set DATABRICKS_HOST and DATABRICKS_TOKEN (or a profile), or add [workspaces] to the config");
+        println!(
+            "no workspace is configured: set DATABRICKS_HOST and DATABRICKS_TOKEN (or a profile), or add [workspaces] to the config"
+        );
         return false;
     }
     let mut all_ok = true;

@@ -89,14 +89,7 @@ struct OAuthErrorBody {
 
 impl OAuthTokens {
     pub fn new(http: reqwest::Client, host: reqwest::Url, grant: Grant, hint: String, seed: Option<Cached>) -> Self {
-        Self {
-            http,
-            host,
-            grant,
-            hint,
-            endpoint: tokio::sync::OnceCell::new(),
-            cache: tokio::sync::Mutex::new(seed),
-        }
+        Self { http, host, grant, hint, endpoint: tokio::sync::OnceCell::new(), cache: tokio::sync::Mutex::new(seed) }
     }
 
     /// A token good for the next request: the cached one, or a fresh one when it is about to
@@ -228,10 +221,12 @@ async fn discover(http: &reqwest::Client, host: &reqwest::Url) -> Result<reqwest
 /// would work either.
 pub async fn oidc_endpoint(http: &reqwest::Client, host: &reqwest::Url) -> Result<String, AuthError> {
     let url = host.join(".well-known/databricks-config").expect("static path");
-    let response = http.get(url).timeout(TOKEN_TIMEOUT).send().await.map_err(|e| AuthError::Unreachable {
-        host: host_text(host),
-        reason: crate::workspace::error_chain(&e),
-    })?;
+    let response = http
+        .get(url)
+        .timeout(TOKEN_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| AuthError::Unreachable { host: host_text(host), reason: crate::workspace::error_chain(&e) })?;
     if response.status().is_success()
         && let Ok(meta) = response.json::<HostMetadata>().await
         && reqwest::Url::parse(&meta.oidc_endpoint).is_ok()

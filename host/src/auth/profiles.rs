@@ -23,7 +23,9 @@ pub struct ProfilesFile {
 pub enum ProfilesError {
     #[error("cannot read {path}: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("{path} line {line} is not a `[profile]` header, a `key = value` pair or a comment; fix the file (it is INI, as `databricks configure` writes it)")]
+    #[error(
+        "{path} line {line} is not a `[profile]` header, a `key = value` pair or a comment; fix the file (it is INI, as `databricks configure` writes it)"
+    )]
     Malformed { path: String, line: usize },
 }
 
@@ -47,7 +49,8 @@ impl ProfilesFile {
                 continue;
             }
             if let Some(rest) = line.strip_prefix('[') {
-                let name = rest.strip_suffix(']').map(str::trim).filter(|n| !n.is_empty()).ok_or(malformed(number + 1))?;
+                let name =
+                    rest.strip_suffix(']').map(str::trim).filter(|n| !n.is_empty()).ok_or(malformed(number + 1))?;
                 current = name.to_string();
                 if !profiles.iter().any(|(n, _)| n == name) {
                     profiles.push((current.clone(), BTreeMap::new()));

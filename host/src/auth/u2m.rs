@@ -216,14 +216,12 @@ pub async fn login(login: Login<'_>) -> Result<(), AuthError> {
     if login.open_browser {
         open_browser(url.as_str());
     }
-    let code = tokio::time::timeout(login.timeout, wait_for_code(&listener, &state))
-        .await
-        .map_err(|_| {
-            AuthError::Config(format!(
-                "no sign-in came back within {} s; run `databricks-mcp auth login` again",
-                login.timeout.as_secs()
-            ))
-        })??;
+    let code = tokio::time::timeout(login.timeout, wait_for_code(&listener, &state)).await.map_err(|_| {
+        AuthError::Config(format!(
+            "no sign-in came back within {} s; run `databricks-mcp auth login` again",
+            login.timeout.as_secs()
+        ))
+    })??;
     let body = form_body(&[
         ("grant_type", "authorization_code".to_string()),
         ("code", code),
@@ -246,7 +244,8 @@ pub async fn login(login: Login<'_>) -> Result<(), AuthError> {
     let (Some(access), Some(refresh), true) =
         (parsed["access_token"].as_str(), parsed["refresh_token"].as_str(), status.is_success())
     else {
-        let detail = parsed["error_description"].as_str().or(parsed["error"].as_str()).unwrap_or("no token in the answer");
+        let detail =
+            parsed["error_description"].as_str().or(parsed["error"].as_str()).unwrap_or("no token in the answer");
         return Err(AuthError::Refused {
             host: host_text,
             what: format!("the sign-in code was refused (HTTP {status}: {detail})"),
@@ -292,8 +291,10 @@ async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Resul
             _ => (None, "Waiting for the sign-in."),
         };
         let html = format!("<!doctype html><title>databricks-mcp</title><p>{page}</p>");
-        let response =
-            format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}", html.len());
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+            html.len()
+        );
         let _ = stream.write_all(response.as_bytes()).await;
         let _ = stream.shutdown().await;
         match outcome {
@@ -361,8 +362,7 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     };
     let clock = clock.split('.').next()?;
     let mut hms = clock.splitn(3, ':');
-    let (h, mi, s): (i64, i64, i64) =
-        (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
+    let (h, mi, s): (i64, i64, i64) = (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
     let offset_secs = match offset {
         "Z" | "z" => 0,
         o => {
@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc_7636_appendix_b() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert_eq!(base64url(&Sha256::digest(verifier.as_bytes())), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGjSstw-cM");
+        assert_eq!(base64url(&Sha256::digest(verifier.as_bytes())), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

@@ -153,7 +153,10 @@ impl Workspaces {
             }
         };
         let Some(workspace) = self.entries.iter().find(|w| w.name == name) else {
-            return Err(format!("there is no workspace `{name}`: use one of {} (`{LIST_TOOL}` describes them)", names()));
+            return Err(format!(
+                "there is no workspace `{name}`: use one of {} (`{LIST_TOOL}` describes them)",
+                names()
+            ));
         };
         let client = workspace.client.clone().map_err(|why| format!("workspace `{name}` cannot be used: {why}"))?;
         if !self.per_user {
@@ -351,7 +354,13 @@ pub fn connect(
                 client_id: settings.client_id.as_ref().expect("checked by method()").value.clone(),
                 client_secret: settings.client_secret.as_ref().expect("checked by method()").value.clone(),
             };
-            Credential::OAuth(Arc::new(OAuthTokens::new(client.http().clone(), client.base().clone(), grant, hint, None)))
+            Credential::OAuth(Arc::new(OAuthTokens::new(
+                client.http().clone(),
+                client.base().clone(),
+                grant,
+                hint,
+                None,
+            )))
         }
         Method::OAuthU2m => {
             let profile = settings.profile.as_ref().map(|(p, _)| p.as_str());
@@ -386,5 +395,80 @@ fn no_credentials(settings: &Settings, host: &str) -> String {
         None => format!(
             "no credentials for {host}: set DATABRICKS_TOKEN (a personal access token), or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (OAuth M2M), or run `databricks-mcp auth login --host {host}` (OAuth U2M)"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Secret;
+
+    fn workspaces(per_user: bool) -> Workspaces {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = WorkspaceClient::without_credential("http://127.0.0.1:9", WorkspaceConfig::default()).unwrap();
+        let entry = |name: &str| Workspace {
+            name: name.into(),
+            description: None,
+            origin: "test".into(),
+            host: Some(client.host().into()),
+            auth_type: Some("pat"),
+            fix: None,
+            client: Ok(client.with_token(Secret::new(format!("dapi-{name}")))),
+        };
+        let mut broken = entry("broken");
+        broken.client = Err("profile [broken] has no `host`".into());
+        Workspaces {
+            entries: vec![entry("default"), entry("other"), broken],
+            default: Some("default".into()),
+            multi: true,
+            per_user,
+        }
+    }
+
+    #[test]
+    fn calls_go_to_the_named_workspace_or_the_default_and_unknown_names_are_listed() {
+        let ws = workspaces(false);
+        assert_eq!(ws.select(None, None).unwrap().host(), "http://127.0.0.1:9");
+        assert!(ws.select(Some("other"), None).is_ok());
+        let unknown = ws.select(Some("prod"), None).unwrap_err();
+        assert!(unknown.contains("`default`, `other`, `broken`"), "{unknown}");
+        let broken = ws.select(Some("broken"), None).unwrap_err();
+        assert!(broken.contains("has no `host`"), "{broken}");
+    }
+
+    #[test]
+    fn per_user_tokens_go_to_the_default_workspace_only() {
+        let ws = workspaces(true);
+        let token = Secret::new("dapi-caller".into());
+        assert!(ws.select(None, Some(&token)).is_ok());
+        let other = ws.select(Some("other"), Some(&token)).unwrap_err();
+        assert!(other.contains("per-user mode"), "{other}");
+        assert!(ws.select(None, None).unwrap_err().contains("no Databricks credential"));
+        let listed = ws.list_result().structured_content.unwrap();
+        assert_eq!(listed["workspaces"][1]["usable"], false);
+        assert!(!listed.to_string().contains("dapi-"), "no credential is listed");
+    }
+
+    #[test]
+    fn the_argument_is_added_to_schemas_and_taken_out_of_arguments() {
+        let ws = workspaces(false);
+        let schema =
+            json!({"type": "object", "properties": {"limit": {"type": "integer"}}, "additionalProperties": false});
+        let tool = ws.decorate(Tool::new("list_x", "x", Arc::new(schema.as_object().unwrap().clone())));
+        assert_eq!(tool.input_schema["properties"]["workspace"]["enum"], json!(["default", "other", "broken"]));
+        let mut arguments = json!({"limit": 5, "workspace": "other"}).as_object().unwrap().clone();
+        assert_eq!(ws.take_argument(&mut arguments, schema.as_object()).unwrap().as_deref(), Some("other"));
+        assert_eq!(Value::Object(arguments), json!({"limit": 5}));
+        let mut bad = json!({"workspace": 3}).as_object().unwrap().clone();
+        assert!(ws.take_argument(&mut bad, schema.as_object()).is_err());
+        // A plugin's own `workspace` argument is left alone.
+        let own = json!({"properties": {"workspace": {"type": "string"}}});
+        let mut theirs = json!({"workspace": "/Users/x"}).as_object().unwrap().clone();
+        assert_eq!(ws.take_argument(&mut theirs, own.as_object()).unwrap(), None);
+        assert_eq!(theirs["workspace"], "/Users/x");
+        // One workspace: schemas and arguments as before.
+        let single = Workspaces::single(None);
+        let plain = single.decorate(Tool::new("list_x", "x", Arc::new(schema.as_object().unwrap().clone())));
+        assert!(plain.input_schema["properties"].get("workspace").is_none());
     }
 }
