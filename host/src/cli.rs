@@ -98,9 +98,9 @@ struct Common {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve MCP (the default), on stdio or with --http. The workspace comes from
-    /// DATABRICKS_HOST and DATABRICKS_TOKEN (in per-user mode from DATABRICKS_HOST and each
-    /// request's token).
+    /// Serve MCP (the default), on stdio or with --http. The workspace and its credential come
+    /// from the Databricks variables and profiles, as for the Databricks CLI (in per-user mode
+    /// only the host; each request brings its token); `[workspaces]` in the config adds more.
     Serve(ServeArgs),
     /// List the tools that would be served, with the policy applied, without a workspace.
     ///
@@ -113,7 +113,8 @@ enum Command {
     /// The call goes through the same policy, argument validation and limits as over MCP. The
     /// tool's text goes to stdout (its error to stderr, exit 1); `--json` prints the whole MCP
     /// result instead. Progress reports go to stderr. Ctrl-C cancels the call, and the plugin's
-    /// compensations run. The workspace comes from DATABRICKS_HOST and DATABRICKS_TOKEN.
+    /// compensations run. The workspace is found as `serve` finds it; with `[workspaces]`, a
+    /// `workspace` argument picks one.
     #[command(
         after_help = format!("Examples:\n  databricks-mcp call list_clusters --args '{{\"limit\": 5}}'\n  echo '{{\"cluster_id\": \"0123\"}}' | databricks-mcp call get_cluster --args - --json\n\n{EXIT_CODES}")
     )]

@@ -660,5 +660,24 @@ mod tests {
     #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<Config>("[limits]\nmemory_mb = 32\n").is_err());
+        assert!(toml::from_str::<Config>("[workspaces.prod]\ntoken = \"dapi\"\n").is_err(), "no credentials here");
+    }
+
+    #[test]
+    fn workspace_names_and_the_default_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write(
+            dir.path(),
+            "ok.toml",
+            "default_workspace = \"prod\"\n[workspaces.prod]\n[workspaces.dev]\nprofile = \"x\"\n",
+        );
+        assert_eq!(Config::load(&ok).unwrap().workspaces.len(), 2);
+        let env_default = write(dir.path(), "env.toml", "default_workspace = \"default\"\n[workspaces.prod]\n");
+        assert!(Config::load(&env_default).is_ok());
+        let missing = write(dir.path(), "missing.toml", "default_workspace = \"stage\"\n[workspaces.prod]\n");
+        let err = format!("{:#}", Config::load(&missing).unwrap_err());
+        assert!(err.contains("names no workspace") && err.contains("prod, default"), "{err}");
+        let bad = write(dir.path(), "bad.toml", "[workspaces.\"Prod West\"]\n");
+        assert!(format!("{:#}", Config::load(&bad).unwrap_err()).contains("a-z, 0-9"));
     }
 }
