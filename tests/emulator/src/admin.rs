@@ -79,5 +79,9 @@ async fn set_oauth(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<Oaut
     if let Some(user) = body.u2m_user {
         ws.identity.u2m.user = Some(user);
     }
-    Json(json!({ "token_ttl_ms": ws.identity.token_ttl_ms, "u2m_user": ws.identity.u2m.user }))
+    let mut answer = json!({ "token_ttl_ms": ws.identity.token_ttl_ms });
+    if let Some(user) = &ws.identity.u2m.user {
+        answer["u2m_user"] = json!(user);
+    }
+    Json(answer)
 }
