@@ -31,6 +31,8 @@ const MAX_LOG_LINES: u32 = 1000;
 const MAX_PROGRESS: u32 = 1000;
 /// Longest log line or progress message kept.
 const MAX_MESSAGE: usize = 2048;
+/// Resource links one tool call may attach to its result; more are dropped.
+pub const MAX_LINKS: usize = 8;
 
 /// A progress report for the client.
 #[derive(Debug, Clone)]
@@ -59,6 +61,11 @@ pub struct CallEnv {
     pub cancel: CancellationToken,
     pub deadline: Instant,
     pub compensations: Mutex<Vec<(u32, ApiRequest)>>,
+    /// Only GET and HEAD may be sent: a resource read, prompt or completion in read-only mode
+    /// (they serve reading, and read-only mode must hold whatever a plugin's grants say).
+    pub read_only_sends: bool,
+    /// Resource links the plugin attached to a tool call's result (`link-resource`).
+    pub links: Mutex<Vec<crate::content::Resource>>,
 }
 
 impl std::fmt::Debug for CallEnv {
@@ -75,6 +82,11 @@ impl CallEnv {
         let path = normalize_path(&request.path)?.to_string();
         if let Some(what) = manifest::denied(method, &path) {
             return Err(format!("{method} {path} reaches {what}, which no plugin may use"));
+        }
+        if self.read_only_sends && !matches!(method, manifest::Method::Get | manifest::Method::Head) {
+            return Err(format!(
+                "{method} {path} is refused: the server is in read-only mode (policy.read_only), and resource reads, prompts and completions may only send GET and HEAD requests"
+            ));
         }
         if !self.grants.iter().any(|g| g.allows(method, &path)) {
             if let Some(declared) = &self.narrowed_from
@@ -189,6 +201,7 @@ impl WasiView for CallState {
 }
 
 impl bindings::databricks_mcp::plugin::types::Host for CallState {}
+impl bindings::databricks_mcp::plugin::content_types::Host for CallState {}
 
 impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
     async fn send(&mut self, request: WitRequest) -> Result<WitResponse, WitSendError> {
@@ -309,6 +322,16 @@ impl bindings::databricks_mcp::plugin::host::Host for CallState {
     async fn setting(&mut self, key: String) -> Option<String> {
         self.env.settings.get(&key).cloned()
     }
+
+    async fn link_resource(&mut self, link: bindings::wit_content::ResourceLink) {
+        let mut links = self.env.links.lock().unwrap_or_else(|e| e.into_inner());
+        if links.len() >= MAX_LINKS {
+            tracing::warn!(plugin = %self.env.plugin, tool = %self.env.tool, "more than {MAX_LINKS} resource links in one call; dropping the rest");
+            return;
+        }
+        // Checked against the plugin's templates when the call returns (`Plugin::call`).
+        links.push(link.into());
+    }
 }
 
 fn list(grants: &[Grant]) -> String {
@@ -371,6 +394,8 @@ mod tests {
             cancel: CancellationToken::new(),
             deadline: Instant::now(),
             compensations: Mutex::new(Vec::new()),
+            read_only_sends: false,
+            links: Mutex::new(Vec::new()),
         }
     }
 

@@ -177,6 +177,11 @@ pub struct PluginConfig {
     /// Served tool names are this followed by the plugin's own names (`prefix = "acme_"` serves
     /// `list_jobs` as `acme_list_jobs`).
     pub prefix: Option<String>,
+    /// `resources = false` hides the plugin's MCP resources (templates, lists, reads, and the
+    /// resource links of its tool results).
+    pub resources: Option<bool>,
+    /// `prompts = false` hides the plugin's MCP prompts.
+    pub prompts: Option<bool>,
     /// Limits for this plugin; unset fields take the defaults.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -414,7 +419,13 @@ impl Config {
 
     fn plugin_rules(&self) -> impl Iterator<Item = (&str, PluginRules)> {
         self.plugins.iter().map(|(name, p)| {
-            let rules = PluginRules { sha256: p.sha256.clone(), grants: p.grants.clone(), prefix: p.prefix.clone() };
+            let rules = PluginRules {
+                sha256: p.sha256.clone(),
+                grants: p.grants.clone(),
+                prefix: p.prefix.clone(),
+                resources: p.resources,
+                prompts: p.prompts,
+            };
             (name.as_str(), rules)
         })
     }

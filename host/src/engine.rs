@@ -24,6 +24,11 @@ use crate::artifacts::Artifacts;
 use crate::bindings::ToolPack;
 use crate::call::CallState;
 
+/// Decommits of freed instance slots sent to the kernel together (see `Runtime::new`).
+const DECOMMIT_BATCH: usize = 16;
+/// Bytes of each freed table cleared in place instead of decommitted.
+const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
+
 /// How often the epoch advances.
 pub const TICK: Duration = Duration::from_millis(10);
 
@@ -151,7 +156,13 @@ impl Runtime {
         pooling.total_stacks(options.slots);
         pooling.max_memory_size(options.max_memory_bytes);
         // Measured: letting wasmtime decommit a used memory (madvise) is cheaper per call than
-        // keeping its pages resident and clearing them (`linear_memory_keep_resident`).
+        // keeping its pages resident and clearing them (`linear_memory_keep_resident`). But each
+        // madvise flushes the TLB of every core running the process (an interrupt to each), so
+        // decommits are batched: a slot waits in the queue until a batch is full, and an
+        // allocation that finds no free slot flushes the queue first. Tables are a few KiB:
+        // clearing them in place is cheaper than a system call.
+        pooling.decommit_batch_size(DECOMMIT_BATCH);
+        pooling.table_keep_resident(TABLE_KEEP_RESIDENT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
 
         let optimized = Arc::new(Tier::new(&config, TierKind::Optimized)?);

@@ -176,7 +176,12 @@ fn mcp_service(
     server: &McpServer,
     sessions: CancellationToken,
 ) -> StreamableHttpService<McpServer, LocalSessionManager> {
+    // A stateless request whose handler sends nothing before its result (no progress, no log) is
+    // answered with plain JSON: one write, and a body the client can read to its end, so its
+    // connection goes back to the pool. Anything sent before the result switches to SSE, so
+    // progress still arrives.
     let config = StreamableHttpServerConfig::default()
+        .with_json_response(true)
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_cancellation_token(sessions);

@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSink};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -29,7 +30,7 @@ use crate::call::{Progress, ProgressSink};
 use crate::manifest::ToolSpec;
 use crate::plugin::{CallFailure, CallOutput, CallRequest};
 use crate::registry::Registry;
-use crate::workspace::WorkspaceClient;
+use crate::workspace::{Secret, WorkspaceClient};
 
 /// Whose workspace identity tool calls use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,23 +121,35 @@ impl McpServer {
 
     /// The client a call of this request uses: the named workspace's (else the default's), or,
     /// in per-user mode, a copy with the caller's token.
-    fn client_for(
+    fn client_in(
         &self,
         context: &RequestContext<RoleServer>,
         workspace: Option<&str>,
     ) -> Result<WorkspaceClient, String> {
-        let caller = match self.inner.identity {
-            Identity::Host => None,
-            Identity::PerUser => Some(
-                context
-                    .extensions
-                    .get::<axum::http::request::Parts>()
-                    .and_then(|parts| parts.extensions.get::<UserCredential>())
-                    .ok_or("this server acts as each caller, and this request carried no Databricks credential")?
-                    .secret(),
-            ),
-        };
+        let caller = self.caller(context)?;
         self.inner.workspaces.select(workspace, caller)
+    }
+
+    /// The default workspace's client for resources, prompts and completions (which take no
+    /// `workspace` argument): `None` when it cannot be used, so listings still work.
+    pub(crate) fn client_for(&self, context: &RequestContext<RoleServer>) -> Result<Option<WorkspaceClient>, String> {
+        let caller = self.caller(context)?;
+        Ok(self.inner.workspaces.select(None, caller).ok())
+    }
+
+    /// In per-user mode, the caller's token from the request (required); else `None`.
+    fn caller<'a>(&self, context: &'a RequestContext<RoleServer>) -> Result<Option<&'a Secret>, String> {
+        match self.inner.identity {
+            Identity::Host => Ok(None),
+            Identity::PerUser => context
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<UserCredential>())
+                .map(|credential| Some(credential.secret()))
+                .ok_or_else(|| {
+                    "this server acts as each caller, and this request carried no Databricks credential".into()
+                }),
+        }
     }
 
     /// The registry the tools come from; hot reload swaps its snapshot.
@@ -144,8 +157,8 @@ impl McpServer {
         &self.inner.registry
     }
 
-    /// Send `notifications/tools/list_changed` to every connected client, forgetting those that
-    /// are gone.
+    /// Send `notifications/tools/list_changed`, and the resources and prompts ones (plugins
+    /// contribute all three), to every connected client, forgetting those that are gone.
     pub async fn notify_tools_changed(&self) {
         let clients: Vec<(u64, Peer<RoleServer>)> =
             self.clients().iter().map(|(id, peer)| (*id, peer.clone())).collect();
@@ -153,8 +166,8 @@ impl McpServer {
         for (id, peer) in clients {
             if peer.is_transport_closed() {
                 gone.push(id);
-            } else if let Err(e) = peer.notify_tool_list_changed().await {
-                tracing::debug!("client {id} did not take tools/list_changed, forgetting it: {e}");
+            } else if let Err(e) = notify_peer(&peer).await {
+                tracing::debug!("client {id} did not take a list_changed notification, forgetting it: {e}");
                 gone.push(id);
             }
         }
@@ -167,12 +180,21 @@ impl McpServer {
         };
         let listeners: Vec<SubscriptionSink> = self.listeners().values().cloned().collect();
         for sink in &listeners {
-            if let Err(e) = sink.notify_tool_list_changed().await {
+            let sent = async {
+                sink.notify_tool_list_changed().await?;
+                sink.notify_resource_list_changed().await?;
+                sink.notify_prompt_list_changed().await
+            };
+            if let Err(e) = sent.await {
                 // The listen request ends and removes itself; nothing to forget here.
-                tracing::debug!("a subscription did not take tools/list_changed: {e}");
+                tracing::debug!("a subscription did not take a list_changed notification: {e}");
             }
         }
-        tracing::debug!(clients = count, subscriptions = listeners.len(), "sent tools/list_changed");
+        tracing::debug!(
+            clients = count,
+            subscriptions = listeners.len(),
+            "sent tools, resources and prompts list_changed"
+        );
     }
 
     fn listeners(&self) -> std::sync::MutexGuard<'_, HashMap<u64, SubscriptionSink>> {
@@ -199,6 +221,13 @@ impl McpServer {
     }
 }
 
+/// The three list_changed notifications a plugin set change means.
+async fn notify_peer(peer: &Peer<RoleServer>) -> Result<(), rmcp::service::ServiceError> {
+    peer.notify_tool_list_changed().await?;
+    peer.notify_resource_list_changed().await?;
+    peer.notify_prompt_list_changed().await
+}
+
 fn to_mcp_tool(spec: &ToolSpec) -> Tool {
     let mut tool = Tool::new(spec.name.clone(), spec.description.clone(), Arc::new(spec.input_schema.clone()));
     tool.title = spec.title.clone();
@@ -217,12 +246,23 @@ fn to_mcp_tool(spec: &ToolSpec) -> Tool {
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         // Plugins can change at run time (hot reload); clients are told with list_changed.
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+        // Resources, prompts and completions come from plugins too (`mcp_content`).
+        let capabilities = ServerCapabilities::builder()
+            .enable_completions()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("databricks-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Tools for a Databricks workspace. List tools return one page at a time: pass `next_page_token` back as \
                  `page_token` for more. Tools that start long operations return at once; use the matching `wait_for_*` \
-                 tool to wait for the result.",
+                 tool to wait for the result. Workspace objects (notebook source, table schemas, cluster and job \
+                 definitions, run output) are also resources under databricks://; prompts give ready workflows.",
             )
     }
 
@@ -237,7 +277,7 @@ impl ServerHandler for McpServer {
     }
 
     fn accepted_subscription_filter(&self, _requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        Some(SubscriptionFilter::builder().tools_list_changed().resources_list_changed().prompts_list_changed().build())
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
@@ -256,6 +296,56 @@ impl ServerHandler for McpServer {
     ) -> Result<ListToolsResult, McpError> {
         // Dozens of tools, not thousands: one page.
         Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        crate::mcp_content::list(self, request, context).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(crate::mcp_content::templates(self))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let _in_flight = InFlight::enter(&self.inner.in_flight);
+        crate::mcp_content::read(self, request, context).await.map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(crate::mcp_content::prompts(self))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let _in_flight = InFlight::enter(&self.inner.in_flight);
+        crate::mcp_content::get(self, request, context).await.map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        crate::mcp_content::complete(self, request, context).await
     }
 
     async fn call_tool(
@@ -282,7 +372,7 @@ impl ServerHandler for McpServer {
             Err(why) => return Ok(error_result(why).into()),
         };
         let arguments = Value::Object(arguments);
-        let client = match self.client_for(&context, workspace.as_deref()) {
+        let client = match self.client_in(&context, workspace.as_deref()) {
             Ok(client) => Some(client),
             Err(why) => return Ok(error_result(why).into()),
         };
@@ -346,7 +436,14 @@ impl Drop for InFlight<'_> {
 pub fn to_call_result(result: Result<CallOutput, CallFailure>) -> CallToolResult {
     match result {
         Ok(output) => {
-            let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
+            let mut content = vec![ContentBlock::text(output.text)];
+            for link in output.links {
+                match crate::mcp_content::to_resource(link) {
+                    Ok(resource) => content.push(ContentBlock::resource_link(resource)),
+                    Err(e) => tracing::error!("{}", e.message),
+                }
+            }
+            let mut result = CallToolResult::success(content);
             result.structured_content = output.structured;
             result
         }
@@ -367,7 +464,7 @@ fn error_result(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
-fn request_id(context: &RequestContext<RoleServer>) -> String {
+pub(crate) fn request_id(context: &RequestContext<RoleServer>) -> String {
     match serde_json::to_value(&context.id) {
         Ok(Value::String(s)) => s,
         Ok(other) => other.to_string(),

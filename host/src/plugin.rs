@@ -24,9 +24,10 @@ use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::bindings::{self, CallContext, ToolPackPre};
+use crate::bindings::{self, CallContext, ContentPackPre, ToolPackPre, wit_content};
 use crate::call::{CallEnv, CallState, ProgressSink, truncate};
 use crate::config::{Limits, PluginSetup, Settings};
+use crate::content;
 use crate::engine::{Compiled, Runtime, Tier, TierKind, Upgrade};
 use crate::guest_output::GuestOutput;
 use crate::manifest::{Grant, Manifest, SUPPORTED_CONTRACTS, ToolSpec};
@@ -61,6 +62,13 @@ pub struct Plugin {
     validators: HashMap<String, OnceLock<Result<Validators, String>>>,
     /// Served tool name -> the plugin's own name for it (they differ under a prefix).
     own_names: HashMap<String, String>,
+    /// Resources and prompts, as served (the policy may have hidden either; prompts renamed
+    /// under the prefix); none for a plugin built against contract 0.1.0.
+    pub content: Option<content::ContentManifest>,
+    /// Served prompt name -> the plugin's own name.
+    own_prompt_names: HashMap<String, String>,
+    /// Read-only mode: content calls may only send GET and HEAD.
+    read_only: bool,
     concurrency: Arc<Semaphore>,
 }
 
@@ -75,14 +83,57 @@ impl std::fmt::Debug for Plugin {
 struct Code {
     tier: Arc<Tier>,
     pre: ToolPackPre<CallState>,
+    /// The same component seen as a `content-pack` (contract 0.1.1 on), when it exports
+    /// `content`.
+    content: Option<ContentPackPre<CallState>>,
 }
 
 impl Code {
     fn new(tier: Arc<Tier>, component: &Component) -> Result<Self, String> {
         let pre = tier.linker.instantiate_pre(component).map_err(|e| format!("cannot be linked: {e}"))?;
+        let exports_content = component
+            .component_type()
+            .exports(&tier.engine)
+            .any(|(name, _)| name.starts_with("databricks-mcp:plugin/content@"));
+        let content = if exports_content {
+            // Exported, so it must be the contract's: a mismatch is a broken plugin, not a
+            // plugin without content.
+            Some(
+                ContentPackPre::new(pre.clone())
+                    .map_err(|e| format!("exports a `content` interface this host cannot use: {e}"))?,
+            )
+        } else {
+            None
+        };
         let pre = ToolPackPre::new(pre).map_err(|e| format!("does not implement the tool-pack world: {e}"))?;
-        Ok(Self { tier, pre })
+        Ok(Self { tier, pre, content })
     }
+}
+
+/// What a call runs: a tool, or one of the `content` functions.
+enum Invocation {
+    Tool { name: String, arguments: String },
+    ListResources(Option<String>),
+    Read(String),
+    Prompt(String, Vec<(String, String)>),
+    Complete(wit_content::CompletionRequest),
+}
+
+/// What the guest returned, by invocation.
+enum Returned {
+    Tool(Result<bindings::ToolOutput, bindings::ToolError>),
+    Page(Result<wit_content::ResourcePage, bindings::ToolError>),
+    Read(Result<Vec<wit_content::ResourceContents>, bindings::ToolError>),
+    Prompt(Result<wit_content::PromptResult, bindings::ToolError>),
+    Complete(Result<wit_content::Completion, bindings::ToolError>),
+}
+
+/// What a manifest read returns, and what is kept beside the compiled code: the manifest and,
+/// for a `content-pack`, its content.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Described {
+    manifest: bindings::WitManifest,
+    content: Option<wit_content::ContentManifest>,
 }
 
 struct Validators {
@@ -133,6 +184,12 @@ pub enum CallFailure {
     Crashed { plugin: String, message: String },
     #[error("the call was cancelled")]
     Cancelled,
+    /// A resource, prompt or template that does not exist (JSON-RPC `-32002` for a resource).
+    #[error("{0}")]
+    NotFound(String),
+    /// Arguments of a prompt or completion that do not fit it.
+    #[error("{0}")]
+    BadArguments(String),
     #[error(
         "plugin `{plugin}` returned {bytes} bytes of output, over the limit of {limit} bytes; ask for less (a smaller `limit`, a narrower filter, or the next page)"
     )]
@@ -146,6 +203,8 @@ pub enum CallFailure {
 pub struct CallOutput {
     pub text: String,
     pub structured: Option<Value>,
+    /// Resources the result links to (URIs absolute), each a `resource_link` content item.
+    pub links: Vec<content::Resource>,
 }
 
 /// What the caller knows about the call.
@@ -174,20 +233,25 @@ impl Plugin {
         // to it, before any code is compiled or mapped: a refused plugin costs nothing, and a
         // served one runs no guest code to describe itself. Otherwise the plugin is compiled
         // and asked.
-        let kept = runtime.artifacts.as_ref().and_then(|a| a.manifest::<bindings::WitManifest>(&digest));
+        let kept = runtime.artifacts.as_ref().and_then(|a| a.manifest::<Described>(&digest));
         let kept_manifest = kept.is_some();
-        let (wit_manifest, mut prepared) = match kept {
-            Some(manifest) => (manifest, None),
+        let (described, mut prepared) = match kept {
+            Some(described) => (described, None),
             None => {
                 let taken = std::mem::take(&mut bytes);
                 let (compiled, code, returned_bytes) = prepare(runtime, &digest, taken).await.map_err(fail)?;
-                let manifest = read_manifest(&code, file).await.map_err(fail)?;
-                (manifest, Some((compiled, code, returned_bytes)))
+                let described = read_manifest(&code, file).await.map_err(fail)?;
+                (described, Some((compiled, code, returned_bytes)))
             }
         };
-        let returned = (!kept_manifest).then(|| wit_manifest.clone());
+        let returned = (!kept_manifest).then(|| described.clone());
+        let Described { manifest: wit_manifest, content: wit_content } = described;
         let mut manifest =
             bindings::manifest_from_wit(wit_manifest).map_err(|e| fail(format!("invalid manifest: {e}")))?;
+        let mut content = wit_content
+            .map(bindings::content_from_wit)
+            .transpose()
+            .map_err(|e| fail(format!("invalid resources or prompts: {e}")))?;
         let mut validators: HashMap<String, OnceLock<Result<Validators, String>>> =
             manifest.tools.iter().map(|t| (t.name.clone(), OnceLock::new())).collect();
         if let Some(returned) = returned {
@@ -228,6 +292,22 @@ impl Plugin {
         validators.retain(|name, _| manifest.tools.iter().any(|t| t.name == *name));
         own_names.retain(|name, _| validators.contains_key(name));
         let narrowed_from = admission.narrowed.then(|| Arc::from(manifest.grants.clone()));
+        // Resources and prompts: hidden whole when the operator says so; prompts are renamed
+        // under the prefix like tools, so two plugins' prompts can be told apart.
+        let mut own_prompt_names = HashMap::new();
+        if let Some(content) = &mut content {
+            if !admission.resources {
+                content.templates.clear();
+                content.lists_resources = false;
+            }
+            if !admission.prompts {
+                content.prompts.clear();
+            }
+            for prompt in &mut content.prompts {
+                let served = format!("{}{}", admission.prefix, prompt.name);
+                own_prompt_names.insert(served.clone(), std::mem::replace(&mut prompt.name, served));
+            }
+        }
 
         let (compiled, code, bytes) = match prepared.take() {
             Some(prepared) => prepared,
@@ -259,6 +339,9 @@ impl Plugin {
             runtime: runtime.clone(),
             validators,
             own_names,
+            content,
+            own_prompt_names,
+            read_only: admission.read_only,
             concurrency: Arc::new(Semaphore::new(limits.max_concurrent_calls as usize)),
         })
     }
@@ -271,12 +354,216 @@ impl Plugin {
         request: CallRequest,
         client: Option<WorkspaceClient>,
     ) -> Result<CallOutput, CallFailure> {
-        let plugin = self.manifest.name.clone();
         let validators = self.validators(tool)?;
         let own_name = self.own_names.get(tool).map_or(tool, String::as_str);
         if let Some(message) = first_errors(&validators.input, &arguments) {
             return Err(CallFailure::InvalidArguments { tool: tool.to_string(), message });
         }
+        let invocation = Invocation::Tool { name: own_name.to_string(), arguments: arguments.to_string() };
+        let (returned, env) = self.run(tool, invocation, request, client, false).await?;
+        let Returned::Tool(result) = returned else { unreachable!("a tool call returns a tool result") };
+        let mut output =
+            result.map_err(|e| CallFailure::Tool(tool_error_text(e))).and_then(|o| self.check_output(tool, o))?;
+        output.links = self.accept_links(tool, &env);
+        Ok(output)
+    }
+
+    /// The links a tool call attached that a client can follow: resources served, URI under a
+    /// declared template. The rest are dropped with a warning (a link that cannot be read
+    /// would only mislead the model).
+    fn accept_links(&self, tool: &str, env: &CallEnv) -> Vec<content::Resource> {
+        let links = std::mem::take(&mut *env.links.lock().unwrap_or_else(|e| e.into_inner()));
+        let plugin = &self.manifest.name;
+        links
+            .into_iter()
+            .filter(|link| {
+                let readable = self.content.as_ref().is_some_and(|c| c.template_for(&link.uri).is_some());
+                if !readable {
+                    tracing::warn!(plugin = %plugin, tool = %tool, uri = %crate::call::sanitize(&link.uri, 200), "dropping a resource link no served template matches");
+                }
+                readable
+            })
+            .map(|link| link.placed(plugin))
+            .collect()
+    }
+
+    /// Whether this plugin serves resources (templates or a list) after the policy.
+    pub fn serves_resources(&self) -> bool {
+        self.content.as_ref().is_some_and(|c| !c.templates.is_empty() || c.lists_resources)
+    }
+
+    /// List one page of this plugin's concrete resources (URIs absolute).
+    pub async fn list_resources(
+        &self,
+        cursor: Option<String>,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+    ) -> Result<content::ResourcePage, CallFailure> {
+        let (returned, _) =
+            self.run("resources/list", Invocation::ListResources(cursor), request, client, self.read_only).await?;
+        let Returned::Page(page) = returned else { unreachable!("resources/list returns a page") };
+        let page: content::ResourcePage = page.map_err(content_error)?.into();
+        let plugin = &self.manifest.name;
+        Ok(content::ResourcePage {
+            resources: page.resources.into_iter().map(|r| r.placed(plugin)).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Read the resource at `uri` (below this plugin's root).
+    pub async fn read_resource(
+        &self,
+        uri: &str,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+    ) -> Result<Vec<content::Contents>, CallFailure> {
+        let plugin = &self.manifest.name;
+        if self.content.as_ref().and_then(|c| c.template_for(uri)).is_none() {
+            return Err(CallFailure::NotFound(format!(
+                "no resource template of plugin `{plugin}` matches `{}`; resources/templates/list gives the templates",
+                content::absolute(plugin, &crate::call::sanitize(uri, 200))
+            )));
+        }
+        let (returned, _) =
+            self.run("resources/read", Invocation::Read(uri.to_string()), request, client, self.read_only).await?;
+        let Returned::Read(contents) = returned else { unreachable!("resources/read returns contents") };
+        let contents: Vec<content::Contents> = contents.map_err(content_error)?.into_iter().map(Into::into).collect();
+        // Reading is how a client gets what was too large for a tool result, so the bound is the
+        // size of a workspace response rather than of a tool's output.
+        let bytes: usize = contents.iter().map(|c| c.body.len()).sum();
+        if bytes > self.limits.max_response_bytes {
+            return Err(CallFailure::OutputTooLarge {
+                plugin: plugin.clone(),
+                bytes,
+                limit: self.limits.max_response_bytes,
+            });
+        }
+        Ok(contents
+            .into_iter()
+            .map(|mut c| {
+                c.uri = content::absolute(plugin, &c.uri);
+                c
+            })
+            .collect())
+    }
+
+    /// Render prompt `name` (as served) with `arguments`.
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: Vec<(String, String)>,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+    ) -> Result<content::RenderedPrompt, CallFailure> {
+        let spec = self.prompt(name).ok_or_else(|| CallFailure::NotFound(format!("no prompt `{name}`")))?;
+        if let Some(missing) =
+            spec.arguments.iter().find(|a| a.required && !arguments.iter().any(|(k, _)| *k == a.name))
+        {
+            return Err(CallFailure::BadArguments(format!("prompt `{name}` needs argument `{}`", missing.name)));
+        }
+        if let Some((unknown, _)) = arguments.iter().find(|(k, _)| !spec.arguments.iter().any(|a| a.name == *k)) {
+            return Err(CallFailure::BadArguments(format!(
+                "prompt `{name}` has no argument `{}`; it takes: {}",
+                crate::call::sanitize(unknown, 100),
+                spec.arguments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let own = self.own_prompt_names.get(name).cloned().unwrap_or_else(|| name.to_string());
+        let (returned, _) =
+            self.run("prompts/get", Invocation::Prompt(own, arguments), request, client, self.read_only).await?;
+        let Returned::Prompt(rendered) = returned else { unreachable!("prompts/get returns a prompt") };
+        let mut rendered: content::RenderedPrompt = rendered.map_err(content_error)?.into();
+        let plugin = &self.manifest.name;
+        let output: usize = rendered
+            .messages
+            .iter()
+            .map(|m| match &m.content {
+                content::PromptContent::Text(t) => t.len(),
+                content::PromptContent::Embedded(c) => c.body.len(),
+                content::PromptContent::Link(_) => 0,
+            })
+            .sum();
+        if output > self.limits.max_output_bytes {
+            return Err(CallFailure::OutputTooLarge {
+                plugin: plugin.clone(),
+                bytes: output,
+                limit: self.limits.max_output_bytes,
+            });
+        }
+        for message in &mut rendered.messages {
+            match &mut message.content {
+                content::PromptContent::Embedded(c) => c.uri = content::absolute(plugin, &c.uri),
+                content::PromptContent::Link(r) => r.uri = content::absolute(plugin, &r.uri),
+                content::PromptContent::Text(_) => {}
+            }
+        }
+        Ok(rendered)
+    }
+
+    /// Complete an argument of one of this plugin's prompts (by served name) or templates.
+    pub async fn complete(
+        &self,
+        target: content::CompletionTarget,
+        argument: String,
+        value: String,
+        context: Vec<(String, String)>,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+    ) -> Result<content::Completion, CallFailure> {
+        let target = match target {
+            content::CompletionTarget::Prompt(name) => {
+                let spec = self.prompt(&name).ok_or_else(|| CallFailure::NotFound(format!("no prompt `{name}`")))?;
+                if !spec.arguments.iter().any(|a| a.name == argument) {
+                    return Err(CallFailure::BadArguments(format!("prompt `{name}` has no argument `{argument}`")));
+                }
+                content::CompletionTarget::Prompt(self.own_prompt_names.get(&name).cloned().unwrap_or(name))
+            }
+            content::CompletionTarget::Template(template) => {
+                let known =
+                    self.content.as_ref().is_some_and(|c| c.templates.iter().any(|t| t.uri_template == template));
+                if !known {
+                    return Err(CallFailure::NotFound(format!(
+                        "no resource template `{}`",
+                        content::absolute(&self.manifest.name, &template)
+                    )));
+                }
+                if !content::template_variables(&template).contains(&argument) {
+                    return Err(CallFailure::BadArguments(format!(
+                        "template `{template}` has no variable `{argument}`"
+                    )));
+                }
+                content::CompletionTarget::Template(template)
+            }
+        };
+        let wit = bindings::completion_to_wit(target, argument, value, context);
+        let (returned, _) =
+            self.run("completion/complete", Invocation::Complete(wit), request, client, self.read_only).await?;
+        let Returned::Complete(completion) = returned else { unreachable!("completion/complete returns a completion") };
+        let mut completion: content::Completion = completion.map_err(content_error)?.into();
+        if completion.values.len() > content::MAX_COMPLETIONS {
+            completion.values.truncate(content::MAX_COMPLETIONS);
+            completion.has_more = true;
+        }
+        Ok(completion)
+    }
+
+    /// The prompt served as `name`.
+    pub fn prompt(&self, name: &str) -> Option<&content::PromptSpec> {
+        self.content.as_ref()?.prompts.iter().find(|p| p.name == name)
+    }
+
+    /// Run one export of the plugin in a fresh instance, under its limits, with `request`'s
+    /// cancellation and `client`'s identity. `what` names the call in logs and errors (the tool,
+    /// or the MCP method). `read_only_sends` limits the call to GET and HEAD requests.
+    async fn run(
+        &self,
+        what: &str,
+        invocation: Invocation,
+        request: CallRequest,
+        client: Option<WorkspaceClient>,
+        read_only_sends: bool,
+    ) -> Result<(Returned, Arc<CallEnv>), CallFailure> {
+        let plugin = self.manifest.name.clone();
         let _permit = tokio::select! {
             permit = self.concurrency.clone().acquire_owned() => permit.map_err(|_| CallFailure::Cancelled)?,
             () = request.cancel.cancelled() => return Err(CallFailure::Cancelled),
@@ -285,7 +572,7 @@ impl Plugin {
         let started = Instant::now();
         let env = Arc::new(CallEnv {
             plugin: plugin.clone().into(),
-            tool: tool.to_string(),
+            tool: what.to_string(),
             request_id: request.request_id.clone(),
             grants: self.grants.clone(),
             narrowed_from: self.narrowed_from.clone(),
@@ -296,6 +583,8 @@ impl Plugin {
             cancel: request.cancel.clone(),
             deadline: started + self.limits.deadline,
             compensations: Mutex::new(Vec::new()),
+            read_only_sends,
+            links: Mutex::new(Vec::new()),
         });
         let (stdout, stderr) = CallState::pipes();
         let code = self.code.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -305,17 +594,38 @@ impl Plugin {
             progress_requested: request.progress.is_some(),
             deadline_ms: u64::try_from(self.limits.deadline.as_millis()).unwrap_or(u64::MAX),
         };
-        let arguments = arguments.to_string();
 
         enum Ended {
-            Returned(wasmtime::Result<Result<bindings::ToolOutput, bindings::ToolError>>),
+            Returned(wasmtime::Result<Returned>),
             Deadline,
             Cancelled,
         }
         let ended = {
             let run = async {
-                let instance = code.pre.instantiate_async(&mut store).await?;
-                instance.call_call_tool(&mut store, own_name, &arguments, &context).await
+                if let Invocation::Tool { name, arguments } = &invocation {
+                    let instance = code.pre.instantiate_async(&mut store).await?;
+                    return Ok(Returned::Tool(instance.call_call_tool(&mut store, name, arguments, &context).await?));
+                }
+                let Some(content_pre) = &code.content else {
+                    wasmtime::bail!("plugin `{plugin}` was built without resources and prompts (contract 0.1.0)");
+                };
+                let instance = content_pre.instantiate_async(&mut store).await?;
+                let guest = instance.databricks_mcp_plugin_content();
+                Ok::<_, wasmtime::Error>(match invocation {
+                    Invocation::Tool { .. } => unreachable!("handled above"),
+                    Invocation::ListResources(cursor) => {
+                        Returned::Page(guest.call_list_resources(&mut store, cursor.as_deref(), &context).await?)
+                    }
+                    Invocation::Read(uri) => {
+                        Returned::Read(guest.call_read_resource(&mut store, &uri, &context).await?)
+                    }
+                    Invocation::Prompt(name, arguments) => {
+                        Returned::Prompt(guest.call_get_prompt(&mut store, &name, &arguments, &context).await?)
+                    }
+                    Invocation::Complete(completion) => {
+                        Returned::Complete(guest.call_complete(&mut store, &completion, &context).await?)
+                    }
+                })
             };
             tokio::select! {
                 result = tokio::time::timeout(self.limits.deadline, run) => match result {
@@ -327,11 +637,10 @@ impl Plugin {
         };
         let memory_hit = store.data().limiter.memory_hit;
         drop(store);
-        log_guest_output(&plugin, tool, &stdout, &stderr);
+        log_guest_output(&plugin, what, &stdout, &stderr);
 
         let outcome = match ended {
-            Ended::Returned(Ok(Ok(output))) => self.check_output(tool, output),
-            Ended::Returned(Ok(Err(error))) => Err(CallFailure::Tool(tool_error_text(error))),
+            Ended::Returned(Ok(returned)) => Ok(returned),
             Ended::Returned(Err(_)) if memory_hit => {
                 Err(CallFailure::MemoryLimit { plugin: plugin.clone(), mib: self.limits.memory_bytes >> 20 })
             }
@@ -348,15 +657,24 @@ impl Plugin {
         {
             compensate(&env, &self.runtime.tasks);
         }
+        let ok = match &outcome {
+            Ok(Returned::Tool(r)) => r.is_ok(),
+            Ok(Returned::Page(r)) => r.is_ok(),
+            Ok(Returned::Read(r)) => r.is_ok(),
+            Ok(Returned::Prompt(r)) => r.is_ok(),
+            Ok(Returned::Complete(r)) => r.is_ok(),
+            Err(_) => false,
+        };
         tracing::info!(
             plugin = %plugin,
-            tool = %tool,
+            tool = %what,
             request = %request.request_id,
             ms = started.elapsed().as_secs_f64() * 1000.0,
-            ok = outcome.is_ok(),
-            "tool call"
+            ok,
+            "{}",
+            if what.contains('/') { "content call" } else { "tool call" }
         );
-        outcome
+        outcome.map(|returned| (returned, env))
     }
 
     fn validators(&self, tool: &str) -> Result<&Validators, CallFailure> {
@@ -398,7 +716,7 @@ impl Plugin {
                 None => return Err(bad("the tool declares an output schema but returned no structured output".into())),
             }
         }
-        Ok(CallOutput { text: output.text, structured })
+        Ok(CallOutput { text: output.text, structured, links: Vec::new() })
     }
 }
 
@@ -433,7 +751,7 @@ async fn prepare(runtime: &Arc<Runtime>, digest: &str, bytes: Vec<u8>) -> Result
 }
 
 /// Read and check the manifest in a sandboxed instance with a short deadline.
-async fn read_manifest(code: &Code, file: &Path) -> Result<bindings::WitManifest, String> {
+async fn read_manifest(code: &Code, file: &Path) -> Result<Described, String> {
     let env = Arc::new(CallEnv {
         plugin: file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default().into(),
         tool: "manifest".into(),
@@ -447,12 +765,20 @@ async fn read_manifest(code: &Code, file: &Path) -> Result<bindings::WitManifest
         cancel: CancellationToken::new(),
         deadline: Instant::now() + MANIFEST_DEADLINE,
         compensations: Mutex::new(Vec::new()),
+        read_only_sends: true,
+        links: Mutex::new(Vec::new()),
     });
     let (stdout, stderr) = CallState::pipes();
     let mut store = new_store(&code.tier.engine, CallState::new(env, stdout, stderr.clone()));
     let run = async {
+        if let Some(content_pre) = &code.content {
+            let instance = content_pre.instantiate_async(&mut store).await?;
+            let manifest = instance.call_manifest(&mut store).await?;
+            let content = instance.databricks_mcp_plugin_content().call_describe(&mut store).await?;
+            return Ok(Described { manifest, content: Some(content) });
+        }
         let instance = code.pre.instantiate_async(&mut store).await?;
-        instance.call_manifest(&mut store).await
+        Ok::<_, wasmtime::Error>(Described { manifest: instance.call_manifest(&mut store).await?, content: None })
     };
     let manifest = match tokio::time::timeout(MANIFEST_DEADLINE, run).await {
         Ok(Ok(manifest)) => manifest,
@@ -524,6 +850,10 @@ fn compile_validators(tool: &ToolSpec) -> Result<Validators, String> {
 
 /// The validator's first few complaints, with where in the value they are; `None` if valid.
 fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<String> {
+    // Collecting errors costs far more than a yes/no answer, and almost every value is valid.
+    if validator.is_valid(value) {
+        return None;
+    }
     let errors: Vec<String> = validator
         .iter_errors(value)
         .take(3)
@@ -533,6 +863,17 @@ fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<Stri
         })
         .collect();
     (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// A plugin's error from a content call: not-found and bad arguments keep their kind (they
+/// map to their own JSON-RPC errors); the rest read as for a tool.
+fn content_error(error: bindings::ToolError) -> CallFailure {
+    use bindings::ToolError as E;
+    match error {
+        E::NotFound(m) => CallFailure::NotFound(format!("Not found: {m}")),
+        E::InvalidArguments(m) => CallFailure::BadArguments(format!("Invalid arguments: {m}")),
+        other => CallFailure::Tool(tool_error_text(other)),
+    }
 }
 
 fn tool_error_text(error: bindings::ToolError) -> String {

@@ -41,6 +41,10 @@ pub struct PluginRules {
     /// Put before each of the plugin's tool names, e.g. to serve two plugins that name a tool
     /// alike.
     pub prefix: Option<String>,
+    /// `false` hides the plugin's resources (templates, lists, reads and links).
+    pub resources: Option<bool>,
+    /// `false` hides the plugin's prompts.
+    pub prompts: Option<bool>,
 }
 
 /// A policy that was written wrong. The message names the setting.
@@ -85,6 +89,12 @@ pub struct Admission {
     pub hidden: Vec<(String, String)>,
     /// What goes before each tool name (`plugins.NAME.prefix`), or empty.
     pub prefix: String,
+    /// Whether its resources are served (`plugins.NAME.resources`, default true).
+    pub resources: bool,
+    /// Whether its prompts are served (`plugins.NAME.prompts`, default true).
+    pub prompts: bool,
+    /// Read-only mode: its resource reads, prompts and completions may only send GET and HEAD.
+    pub read_only: bool,
 }
 
 /// The policy, checked and ready to apply. `Policy::default()` allows everything.
@@ -98,6 +108,9 @@ pub struct Policy {
     pins: BTreeMap<String, String>,
     narrowing: BTreeMap<String, Vec<Grant>>,
     prefixes: BTreeMap<String, String>,
+    /// Plugins whose resources, or prompts, the operator hides.
+    hidden_resources: BTreeSet<String>,
+    hidden_prompts: BTreeSet<String>,
 }
 
 impl Policy {
@@ -145,6 +158,12 @@ impl Policy {
             ..Self::default()
         };
         for (name, rules) in plugins {
+            if rules.resources == Some(false) {
+                policy.hidden_resources.insert(name.to_string());
+            }
+            if rules.prompts == Some(false) {
+                policy.hidden_prompts.insert(name.to_string());
+            }
             if let Some(pin) = &rules.sha256 {
                 let key = format!("plugins.{name}.sha256");
                 let hex = pin.strip_prefix("sha256:").unwrap_or(pin).to_ascii_lowercase();
@@ -229,7 +248,16 @@ impl Policy {
                 self.why_hidden(tool, &served).map(|why| (served, why))
             })
             .collect();
-        Ok(Admission { grants, narrowed, unused_grants, hidden, prefix })
+        Ok(Admission {
+            grants,
+            narrowed,
+            unused_grants,
+            hidden,
+            prefix,
+            resources: !self.hidden_resources.contains(name),
+            prompts: !self.hidden_prompts.contains(name),
+            read_only: self.read_only,
+        })
     }
 
     /// Why `tool`, served as `served` (its name with the plugin's prefix), is not served, or
@@ -332,7 +360,12 @@ mod tests {
             file.plugins.iter().map(|(n, r)| {
                 (
                     n.as_str(),
-                    PluginRules { sha256: r.sha256.clone(), grants: r.grants.clone(), prefix: r.prefix.clone() },
+                    PluginRules {
+                        sha256: r.sha256.clone(),
+                        grants: r.grants.clone(),
+                        prefix: r.prefix.clone(),
+                        ..PluginRules::default()
+                    },
                 )
             }),
         )

@@ -15,6 +15,8 @@ pub struct Snapshot {
     /// In load order (plugin file names, sorted).
     pub plugins: Vec<Arc<Plugin>>,
     tools: HashMap<String, usize>,
+    /// Served prompt name -> plugin; unique like tool names.
+    prompts: HashMap<String, usize>,
 }
 
 impl Snapshot {
@@ -46,9 +48,25 @@ impl Snapshot {
                 ));
             }
         }
+        let prompts = plugin.content.as_ref().map_or(&[][..], |c| &c.prompts[..]);
+        for prompt in prompts {
+            if let Some(&index) = self.prompts.get(&prompt.name) {
+                let other = &self.plugins[index];
+                return refuse(format!(
+                    "prompt `{}` of plugin `{}` collides with the prompt of the same name in plugin `{}` ({}); the plugin was not loaded (plugins.NAME.prefix renames prompts too)",
+                    prompt.name,
+                    plugin.manifest.name,
+                    other.manifest.name,
+                    other.file.display()
+                ));
+            }
+        }
         let index = self.plugins.len();
         for tool in &plugin.manifest.tools {
             self.tools.insert(tool.name.clone(), index);
+        }
+        for prompt in prompts {
+            self.prompts.insert(prompt.name.clone(), index);
         }
         self.plugins.push(plugin);
         Ok(())
@@ -57,6 +75,16 @@ impl Snapshot {
     /// The plugin that owns tool `name`.
     pub fn plugin_for(&self, name: &str) -> Option<&Arc<Plugin>> {
         self.tools.get(name).map(|&i| &self.plugins[i])
+    }
+
+    /// The plugin that owns prompt `name`.
+    pub fn plugin_for_prompt(&self, name: &str) -> Option<&Arc<Plugin>> {
+        self.prompts.get(name).map(|&i| &self.plugins[i])
+    }
+
+    /// The plugin named `name` (the authority of its resource URIs).
+    pub fn plugin_named(&self, name: &str) -> Option<&Arc<Plugin>> {
+        self.plugins.iter().find(|p| p.manifest.name == name)
     }
 
     /// Number of tools.

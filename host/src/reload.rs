@@ -14,7 +14,8 @@
 //!    that fit: a fresh plugin whose name or tools collide is refused and the previous version of
 //!    that file, if any, keeps serving. A removed file unloads its plugin.
 //! 5. The snapshot is swapped atomically; calls in flight hold the old one and finish on it. If
-//!    the set of plugins changed, every connected client gets `notifications/tools/list_changed`.
+//!    the set of plugins changed, every connected client gets `notifications/tools/list_changed`
+//!    (and the resources and prompts ones: plugins contribute those too).
 //!
 //! Reloads run one at a time, on one task. A config file change re-reads the config and reloads
 //! every plugin with it; a config that does not parse keeps the previous one.

@@ -5,7 +5,9 @@
 #![allow(missing_docs, clippy::all, reason = "generated code")]
 
 wit_bindgen::generate!({
-    world: "tool-pack",
+    // The `content-pack` world: `tool-pack` plus resources, prompts and completions. Every pack
+    // built with this SDK exports it (with empty lists when it declares none).
+    world: "content-pack",
     // `sdk/wit` links to the repository's `wit/`, so the contract ships inside the packaged crate
     // (`cargo package` copies the link's target) and a pack can depend on the SDK by version.
     path: "wit",

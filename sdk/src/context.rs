@@ -263,6 +263,15 @@ impl Context {
         self.host.setting(key).filter(|v| !v.trim().is_empty())
     }
 
+    /// Attach a link to one of this pack's resources to the tool's result: the client sees an
+    /// MCP `resource_link` and reads the whole with `resources/read`. For output too large to
+    /// return inline (a notebook export, a long run output): return a short text and link the
+    /// rest. The URI must be an instance of one of the pack's `#[resource]` templates, or the
+    /// host drops the link.
+    pub fn link_resource(&self, link: crate::content::ResourceLink) {
+        self.host.link_resource(link);
+    }
+
     /// Ask the host to send `request` if this call is cancelled or times out before the returned
     /// guard is dropped or [`Compensation::disarm`]ed, e.g. to cancel a run this call started.
     /// The host checks `request` against the plugin's grants now.

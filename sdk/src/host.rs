@@ -32,6 +32,8 @@ pub(crate) trait Host: Send + Sync {
     fn setting(&self, key: &str) -> Option<String>;
     /// Time since the call started, on the clock `sleep` advances.
     fn elapsed(&self) -> Duration;
+    /// Attach a resource link to the running tool call's result.
+    fn link_resource(&self, link: crate::content::ResourceLink);
 }
 
 /// The real host, through the component's imports.
@@ -89,6 +91,10 @@ impl Host for WitHost {
 
     fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    fn link_resource(&self, link: crate::content::ResourceLink) {
+        host::link_resource(&crate::plugin::link_to_wit(link));
     }
 }
 

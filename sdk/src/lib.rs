@@ -42,6 +42,12 @@
 //! }
 //! ```
 //!
+//! # Resources and prompts
+//! Besides tools, a pack can contribute MCP resources (`#[resource(uri = "notebook/{+path}")]`
+//! on a function that reads one), prompts (`#[prompt]` on a function that renders one) and
+//! completions for their arguments; see [`content`]. A tool links a large result as a resource
+//! with [`Context::link_resource`].
+//!
 //! # Helpers for common chores
 //! - Lists: [`Context::page`] for every workspace pagination style, [`Page::from_items`] for a
 //!   list an endpoint answers whole.
@@ -75,6 +81,7 @@
 pub mod __bindings;
 use __bindings as bindings;
 pub mod base64;
+pub mod content;
 mod context;
 mod error;
 mod host;
@@ -88,8 +95,12 @@ mod wait;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testkit;
 
+pub use content::{
+    Body, Completion, CompletionDef, CompletionRequest, CompletionTarget, Contents, Prompt, PromptDef, ResourceDef,
+    ResourceLink, ResourceList,
+};
 pub use context::{Compensation, Context, LogLevel, Method, Request, Response, segment, segments};
-pub use databricks_mcp_sdk_macros::{schema, tool};
+pub use databricks_mcp_sdk_macros::{prompt, resource, schema, tool};
 pub use error::{ApiError, Result, ToolError};
 pub use json::Json;
 pub use paging::{Page, PageArgs, Paging};
@@ -109,12 +120,14 @@ pub struct NoArgs {}
 /// Everything a tool pack usually needs.
 pub mod prelude {
     pub use crate::{
-        Context, Json, NoArgs, Output, Page, PageArgs, Paging, Poll, Result, ToolError, Wait, Waited, plugin, schema,
-        tool,
+        CompletionRequest, Contents, Context, Json, NoArgs, Output, Page, PageArgs, Paging, Poll, Prompt, ResourceLink,
+        ResourceList, Result, ToolError, Wait, Waited, plugin, prompt, resource, schema, tool,
     };
     pub use serde_json::{Value, json};
 }
 
+#[doc(hidden)]
+pub use content::private as __content;
 #[doc(hidden)]
 pub use tool::private as __private;
 

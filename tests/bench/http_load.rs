@@ -1,12 +1,19 @@
 //! `just bench` (second part): many MCP clients at once over streamable HTTP.
 //!
-//! 64 rmcp clients (legacy sessions, as most clients use today) each call `get_cluster` in a
-//! loop against `serve --http` on loopback, whose workspace is the emulator in this process.
-//! Prints throughput, latency percentiles and the host's resident memory sampled every second,
-//! so a leak shows as growth between the first and the last sample. Nothing is asserted.
+//! 64 rmcp clients each call `get_cluster` in a loop against `serve --http` on loopback, whose
+//! workspace is the emulator in this process; twice, once per protocol generation:
+//! - legacy sessions (the `initialize` handshake, as most clients use today): every response is
+//!   an SSE stream;
+//! - the current revision (`server/discover`, stateless): a call that sends no progress is
+//!   answered with plain JSON.
 //!
-//! `HTTP_BENCH_SECONDS` sets the length of the run (default 20; the memory check is 300),
-//! `HTTP_BENCH_CLIENTS` the number of clients (default 64).
+//! Prints throughput, latency percentiles, the host's CPU time per call and its resident memory
+//! sampled every second, so a leak shows as growth between the first and the last sample.
+//! Nothing is asserted.
+//!
+//! `HTTP_BENCH_SECONDS` sets the length of each phase (default 20; the memory check is
+//! 300), `HTTP_BENCH_CLIENTS` the number of clients (default 64), `HTTP_BENCH_PHASES` which phases
+//! run (`legacy,current` by default).
 
 #![allow(clippy::unwrap_used, reason = "a benchmark that cannot measure should stop")]
 
@@ -14,9 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use databricks_emulator::{DEMO_TOKEN, Emulator, EmulatorConfig};
-use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
+use rmcp::model::ProtocolVersion;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt as _};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::json;
 
 #[tokio::main]
@@ -49,10 +58,41 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism()?
     );
 
+    let phases = std::env::var("HTTP_BENCH_PHASES").unwrap_or_else(|_| "legacy,current".into());
+    for phase in phases.split(',') {
+        let lifecycle = match phase.trim() {
+            "legacy" => ClientLifecycleMode::Initialize,
+            "current" => ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
+            other => anyhow::bail!("unknown phase {other:?}: expected legacy or current"),
+        };
+        run_phase(phase.trim(), lifecycle, &url, pid, clients, seconds).await?;
+    }
+    host.kill().await?;
+    Ok(())
+}
+
+/// One phase: `clients` sessions of one protocol generation, calling for `seconds`.
+async fn run_phase(
+    phase: &str,
+    lifecycle: ClientLifecycleMode,
+    url: &str,
+    pid: u32,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let label = match phase {
+        "legacy" => "legacy sessions (initialize; SSE responses)",
+        _ => "current revision (server/discover; stateless, JSON responses)",
+    };
+    println!("- {label}");
     let mut sessions = Vec::new();
     for _ in 0..clients {
-        let transport = StreamableHttpClientTransport::from_uri(url.clone());
-        sessions.push(Arc::new(().serve(transport).await?));
+        // rmcp's default HTTP client keeps no idle connection (a new TCP connection per POST).
+        // Clients in the field (Node's fetch, Python's httpx) keep theirs alive: so does each of
+        // these, with a pool of its own as a separate process would have.
+        let config = StreamableHttpClientTransportConfig::with_uri(url.to_string());
+        let transport = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
+        sessions.push(Arc::new(().serve_with_lifecycle(transport, lifecycle.clone()).await?));
     }
     // Warm-up: every session makes a few calls before the clock starts.
     for session in &sessions {
@@ -138,7 +178,6 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     drop(sessions);
-    host.kill().await?;
     Ok(())
 }
 

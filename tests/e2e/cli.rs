@@ -242,7 +242,7 @@ async fn plugins_verify_gives_a_verdict_for_ci() {
     let wasm = |p: &str| test_plugins::wasm(p).to_str().unwrap().to_string();
     let run = cli.run(&["plugins", "verify", &wasm("clusters")]).await.expect(0);
     let out = run.stdout();
-    assert!(out.contains("contract: 0.1.0") && out.contains("manifest: valid (15 tools, 14 grants)"), "{out}");
+    assert!(out.contains("contract: 0.1.1") && out.contains("manifest: valid (15 tools, 14 grants)"), "{out}");
     assert!(out.contains("policy (no config file): allowed") && out.contains("verdict: ok"), "{out}");
 
     let config = cli.write(

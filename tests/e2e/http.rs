@@ -154,6 +154,28 @@ impl Host {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// A request of the current, stateless revision (no session): its `_meta` and headers.
+    async fn post_stateless(&self, id: u64, method: &str, mut params: Value) -> (u16, String, String) {
+        params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+        params["_meta"]["io.modelcontextprotocol/clientInfo"] = json!({"name": "raw", "version": "0"});
+        params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({});
+        let name = params["name"].as_str().unwrap_or_default().to_string();
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let request = reqwest::Client::new()
+            .post(self.mcp_url())
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .header("mcp-name", name)
+            .body(body.to_string());
+        let response = within(Duration::from_secs(30), method, request.send()).await.expect("HTTP answer");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        (status, content_type, response.text().await.unwrap_or_default())
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         let response = within(Duration::from_secs(20), path, reqwest::get(format!("{}{path}", self.base)))
             .await
@@ -382,6 +404,36 @@ async fn a_foreign_origin_or_host_is_forbidden() {
     let (status, body) = host.post(INITIALIZE, &[("origin", "http://localhost:6274")]).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("databricks-mcp"), "{body}");
+}
+
+#[tokio::test]
+async fn a_stateless_call_is_answered_with_plain_json_unless_it_reports_progress() {
+    let host = Setup::new(&["clusters"]).transition_delay(Duration::from_millis(600)).start().await;
+    let (status, content_type, text) =
+        host.post_stateless(1, "tools/call", json!({"name": "list_clusters", "arguments": {"limit": 2}})).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(content_type.starts_with("application/json"), "{content_type}: {text}");
+    let reply: Value = serde_json::from_str(&text).expect("one JSON-RPC message");
+    assert_eq!(reply["id"], 1);
+    assert_ne!(reply["result"]["isError"], true, "{reply}");
+    assert_eq!(cluster_ids(&reply["result"]["structuredContent"]).len(), 2, "{reply}");
+
+    // A call that reports progress keeps its notifications: the answer is an event stream.
+    let cluster = json!({"cluster_id": "0101-000000-etlnig01"});
+    let (status, _, text) =
+        host.post_stateless(2, "tools/call", json!({"name": "start_cluster", "arguments": cluster})).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, content_type, text) = host
+        .post_stateless(
+            3,
+            "tools/call",
+            json!({"name": "wait_for_cluster", "arguments": cluster, "_meta": {"progressToken": "wait-1"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}: {text}");
+    assert!(text.contains("notifications/progress") && text.contains("wait-1"), "{text}");
+    assert!(text.contains(r#""id":3"#) && text.contains("RUNNING"), "{text}");
 }
 
 #[tokio::test]

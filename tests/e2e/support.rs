@@ -26,11 +26,19 @@ pub struct Recorder {
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
     /// How many `notifications/tools/list_changed` arrived.
     pub list_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// How many `notifications/resources/list_changed` and `notifications/prompts/list_changed`.
+    pub resources_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    pub prompts_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for Recorder {
     fn default() -> Self {
-        Self { progress: Arc::default(), list_changed: Arc::new(tokio::sync::watch::Sender::new(0)) }
+        Self {
+            progress: Arc::default(),
+            list_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            resources_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            prompts_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
     }
 }
 
@@ -41,6 +49,14 @@ impl ClientHandler for Recorder {
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.list_changed.send_modify(|n| *n += 1);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.resources_changed.send_modify(|n| *n += 1);
+    }
+
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.prompts_changed.send_modify(|n| *n += 1);
     }
 }
 
@@ -242,6 +258,37 @@ impl Harness {
         let mut names: Vec<String> = self.tools().await.iter().map(|t| t.name.to_string()).collect();
         names.sort();
         names
+    }
+
+    /// Send a `tools/call` that the test can cancel (`handle.cancel(...)`) before it answers.
+    pub async fn call_cancellable(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> rmcp::service::RequestHandle<rmcp::RoleClient> {
+        let Value::Object(arguments) = arguments else { panic!("arguments must be an object") };
+        let params = CallToolRequestParams::new(name.to_string()).with_arguments(arguments);
+        self.client
+            .send_cancellable_request(
+                rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(params)),
+                rmcp::service::PeerRequestOptions::no_options(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("sending tools/call {name}: {e}"))
+    }
+
+    /// Wait until the emulator has received `method` on `path`; returns those requests.
+    pub async fn wait_request(&self, method: &str, path: &str) -> Vec<databricks_emulator::RecordedRequest> {
+        within(Duration::from_secs(20), &format!("a {method} {path} request"), async {
+            loop {
+                let requests = self.requests_to(method, path);
+                if !requests.is_empty() {
+                    return requests;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
     }
 
     /// Requests the emulator received with `method` on `path`.

@@ -4,6 +4,7 @@
 //! Names follow `verb_noun` as users of other Databricks MCP servers know them. Lists take
 //! `limit` and `page_token` and return one page at a time.
 
+mod content;
 mod model;
 mod spec;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request};
 
+use content::{cluster_config, review_cluster_costs};
 use databricks_mcp_sdk::format_time;
 use model::{Autoscale, Cluster, ClusterState};
 use spec::{ClusterSpec, EDITABLE_FIELDS, merge};
@@ -693,4 +695,8 @@ databricks_mcp_sdk::plugin! {
         unpin_cluster,
         wait_for_cluster,
     ],
+    resources: [cluster_config],
+    resource_list: content::list_cluster_resources,
+    prompts: [review_cluster_costs],
+    completions: [cluster_id => content::complete_cluster_ids],
 }

@@ -9,6 +9,7 @@
 //! pages and return the whole object. Waits are bounded: when one runs out, the tool says the run
 //! is still going and how to keep waiting, and that is a result, not an error.
 
+mod content;
 mod export;
 mod jobs;
 mod model;
@@ -22,6 +23,7 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::serde_json::Map;
 use databricks_mcp_sdk::{Method, Request};
 
+use content::{debug_job_run, job_definition, run_output, schedule_notebook_job};
 use export::export_run;
 use jobs::{create_job, delete_job, get_job, list_jobs, reset_job, run_job, update_job};
 use model::{Job, Run};
@@ -196,4 +198,6 @@ databricks_mcp_sdk::plugin! {
         wait_for_run,
         job_status,
     ],
+    resources: [job_definition, run_output],
+    prompts: [debug_job_run, schedule_notebook_job],
 }

@@ -10,6 +10,7 @@
 //! The warehouse defaults to the operator's setting `warehouse_id` (`[plugins.sql.settings]` in
 //! the host's configuration) when a call does not name one.
 
+mod content;
 mod statement;
 mod warehouse;
 
@@ -18,6 +19,7 @@ use std::time::Duration;
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request, segment};
 
+use content::optimize_query;
 use statement::{DEFAULT_BYTES, DEFAULT_ROWS, MAX_BYTES, MAX_ROWS, STATEMENTS, StatementResult, Window};
 use warehouse::{EDITABLE_FIELDS, WAREHOUSES, Warehouse, WarehouseSpec, WarehouseState};
 
@@ -496,4 +498,5 @@ databricks_mcp_sdk::plugin! {
         delete_warehouse,
         wait_for_warehouse,
     ],
+    prompts: [optimize_query],
 }

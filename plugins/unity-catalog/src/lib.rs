@@ -7,6 +7,7 @@
 //! return one page at a time. The public API cannot create managed tables: tables are created
 //! with SQL (`CREATE TABLE`, e.g. through `execute_sql`).
 
+mod content;
 mod grants;
 mod model;
 mod tables;
@@ -16,6 +17,7 @@ use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::serde::de::DeserializeOwned;
 use databricks_mcp_sdk::{Method, Request};
 
+use content::{explore_catalog, table_schema};
 use model::{Catalog, Deleted, Schema, full_name, get, list, list_text, path, segment, update_body};
 
 pub use grants::{get_effective_grants, get_grants, get_table_lineage, update_grants};
@@ -349,5 +351,12 @@ databricks_mcp_sdk::plugin! {
         get_effective_grants,
         update_grants,
         get_table_lineage,
+    ],
+    resources: [table_schema],
+    prompts: [explore_catalog],
+    completions: [
+        catalog => content::complete_catalogs,
+        schema => content::complete_schemas,
+        table => content::complete_tables,
     ],
 }

@@ -293,6 +293,20 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
         content.clone()
     };
     if truncated {
+        if args.format == ExportFormat::Source {
+            // The whole source is one resource read away: link it rather than make the client
+            // page through it.
+            let uri = object_uri(&args.path);
+            text.push_str(&format!("\n\n[The whole source is the resource databricks://workspace/{uri}.]"));
+            let name = args.path.rsplit('/').next().unwrap_or(&args.path).to_string();
+            ctx.link_resource(
+                ResourceLink::new(uri, name)
+                    .title(format!("Source of {}", args.path))
+                    .description(format!("The whole exported source of {} ({total} bytes)", args.path))
+                    .mime_type(source_mime(raw.file_type.as_deref()))
+                    .size(total as u64),
+            );
+        }
         text.push_str(&format!(
             "\n\n[Truncated: bytes {start}-{end} of {total} shown, {} bytes left out. Call export_workspace_object \
              again with the same path and format and offset {end} to read on (max_bytes up to {MAX_EXPORT_BYTES}).]",
@@ -316,6 +330,64 @@ fn export_workspace_object(ctx: &Context, args: ExportWorkspaceObject) -> Result
             next_offset,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+/// The resource URI (below the plugin's root) of the object at absolute `object_path`.
+fn object_uri(object_path: &str) -> String {
+    databricks_mcp_sdk::content::uri_escape(object_path.trim_start_matches('/'), true)
+}
+
+/// The MIME type of source exported with file type `file_type`.
+fn source_mime(file_type: Option<&str>) -> &'static str {
+    match file_type.unwrap_or_default() {
+        "py" => "text/x-python",
+        "sql" => "application/sql",
+        "scala" => "text/x-scala",
+        "r" | "R" => "text/x-r",
+        "ipynb" | "json" => "application/json",
+        "md" => "text/markdown",
+        _ => "text/plain",
+    }
+}
+
+/// The variables of the workspace object template.
+#[schema]
+pub struct ObjectUri {
+    /// The object's path without the leading `/`.
+    pub path: String,
+}
+
+/// The source of a workspace notebook (with `COMMAND ----------` cell separators) or the content
+/// of a workspace file, whole. The URI is the object's path: `databricks://workspace/Users/<user
+/// name>/etl` for the notebook `/Users/<user name>/etl`. Folders are not resources: list them
+/// with `list_workspace_objects`.
+#[resource(uri = "{+path}", title = "Workspace notebook or file source")]
+pub fn workspace_object(ctx: &Context, vars: ObjectUri) -> Result<Contents> {
+    #[databricks_mcp_sdk::schema]
+    struct Raw {
+        #[serde(default)]
+        content: String,
+        #[serde(default)]
+        file_type: Option<String>,
+    }
+    let object_path = format!("/{}", vars.path);
+    let info = status(ctx, &object_path)?.get()?;
+    if info.is_folder() {
+        return Err(ToolError::NotFound(format!(
+            "{object_path} is a folder, not a notebook or file; list it with list_workspace_objects"
+        )));
+    }
+    let raw: Raw = ctx.get(&path("export"), &[("path", object_path.clone()), ("format", "SOURCE".into())])?;
+    let bytes = base64::decode(&raw.content)
+        .map_err(|_| ToolError::internal("the workspace sent export content that is not base64"))?;
+    let mime = source_mime(raw.file_type.as_deref());
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Contents::text(text).mime_type(mime),
+        Err(e) => Contents::blob(e.into_bytes(), "application/octet-stream"),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +598,7 @@ databricks_mcp_sdk::plugin! {
         create_workspace_directory,
         delete_workspace_object,
     ],
+    resources: [workspace_object],
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Procedural macros of `databricks-mcp-sdk`. Use them through that crate: `#[tool]` turns a
-//! function into a tool, `#[schema]` makes a type usable as tool arguments or results.
+//! function into a tool, `#[resource]` into a resource template's reader, `#[prompt]` into a
+//! prompt, and `#[schema]` makes a type usable as their arguments or results.
 
 #![deny(missing_docs)]
 
@@ -94,6 +95,159 @@ fn expand_tool(options: Punctuated<Meta, Token![,]>, function: &ItemFn) -> syn::
             };
         }
     })
+}
+
+/// Make a function read a family of resources.
+///
+/// The function must have the shape `fn name(ctx: &Context, vars: Vars) -> Result<Contents>`
+/// where `Vars` is a `#[schema]` struct whose fields are the template's variables (strings,
+/// percent-decoded). Its doc comment becomes the template's description.
+///
+/// Options: `uri = "notebook/{+path}"` (required: an RFC 6570 template below the pack's root,
+/// `{var}` for one segment and `{+var}` for several), `mime_type = ".."`, `title = ".."`,
+/// `name = ".."` (default: the function name).
+#[proc_macro_attribute]
+pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let options = parse_macro_input!(attr with Punctuated::<Meta, Token![,]>::parse_terminated);
+    let function = parse_macro_input!(item as ItemFn);
+    match expand_resource(options, &function) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#function #error).into()
+        }
+    }
+}
+
+fn expand_resource(options: Punctuated<Meta, Token![,]>, function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let mut name = ident.to_string();
+    let (mut uri, mut title, mut mime_type) = (None, quote!(None), quote!(None));
+    for option in options {
+        match &option {
+            Meta::NameValue(nv) if nv.path.is_ident("uri") => uri = Some(string_literal(&nv.value)?),
+            Meta::NameValue(nv) if nv.path.is_ident("title") => {
+                let value = string_literal(&nv.value)?;
+                title = quote!(Some(#value));
+            }
+            Meta::NameValue(nv) if nv.path.is_ident("mime_type") => {
+                let value = string_literal(&nv.value)?;
+                mime_type = quote!(Some(#value));
+            }
+            Meta::NameValue(nv) if nv.path.is_ident("name") => name = string_literal(&nv.value)?,
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "unknown resource option; expected uri = \"..\", mime_type = \"..\", title = \"..\" or name = \"..\"",
+                ));
+            }
+        }
+    }
+    let Some(uri) = uri else {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a resource needs `uri = \"template\"`, e.g. uri = \"notebook/{+path}\"",
+        ));
+    };
+    let description = described(function, "resource")?;
+    let sdk = quote!(::databricks_mcp_sdk);
+    Ok(quote! {
+        #function
+
+        #[doc(hidden)]
+        #vis mod #ident {
+            #[allow(unused_imports)]
+            use super::*;
+            pub const RESOURCE: #sdk::ResourceDef = #sdk::ResourceDef {
+                uri_template: #uri,
+                name: #name,
+                title: #title,
+                description: #description,
+                mime_type: #mime_type,
+                read: |ctx, vars| #sdk::__content::read(super::#ident, ctx, vars),
+            };
+        }
+    })
+}
+
+/// Make a function render a prompt.
+///
+/// The function must have the shape `fn name(ctx: &Context, args: Args) -> Result<Prompt>`
+/// where `Args` is a `#[schema]` struct of `String` (required) and `Option<String>` fields:
+/// they are the prompt's arguments, with their doc comments as descriptions. The function's
+/// doc comment becomes the prompt's description.
+///
+/// Options: `title = ".."`, `name = ".."` (default: the function name).
+#[proc_macro_attribute]
+pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let options = parse_macro_input!(attr with Punctuated::<Meta, Token![,]>::parse_terminated);
+    let function = parse_macro_input!(item as ItemFn);
+    match expand_prompt(options, &function) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#function #error).into()
+        }
+    }
+}
+
+fn expand_prompt(options: Punctuated<Meta, Token![,]>, function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let mut name = ident.to_string();
+    let mut title = quote!(None);
+    for option in options {
+        match &option {
+            Meta::NameValue(nv) if nv.path.is_ident("title") => {
+                let value = string_literal(&nv.value)?;
+                title = quote!(Some(#value));
+            }
+            Meta::NameValue(nv) if nv.path.is_ident("name") => name = string_literal(&nv.value)?,
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "unknown prompt option; expected title = \"..\" or name = \"..\"",
+                ));
+            }
+        }
+    }
+    let description = described(function, "prompt")?;
+    let sdk = quote!(::databricks_mcp_sdk);
+    Ok(quote! {
+        #function
+
+        #[doc(hidden)]
+        #vis mod #ident {
+            #[allow(unused_imports)]
+            use super::*;
+            pub const PROMPT: #sdk::PromptDef = #sdk::PromptDef {
+                name: #name,
+                title: #title,
+                description: #description,
+                arguments: || #sdk::__content::arguments(super::#ident),
+                render: |ctx, arguments| #sdk::__content::render(super::#ident, ctx, arguments),
+            };
+        }
+    })
+}
+
+/// The doc comment of a two-parameter function marked as `what`, or an error saying what is missing.
+fn described(function: &ItemFn, what: &str) -> syn::Result<String> {
+    let description = doc_comment(&function.attrs);
+    if description.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &function.sig.ident,
+            format!("a {what} needs a doc comment: it is the description the model reads"),
+        ));
+    }
+    if function.sig.inputs.len() != 2 {
+        return Err(syn::Error::new_spanned(
+            &function.sig.inputs,
+            format!("a {what} function takes exactly two parameters: (ctx: &Context, args: Args)"),
+        ));
+    }
+    Ok(description)
 }
 
 fn string_literal(expr: &Expr) -> syn::Result<String> {

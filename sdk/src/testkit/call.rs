@@ -31,6 +31,9 @@ pub struct Call {
     pub timed_out: bool,
     /// How long the call took on the virtual clock (the sum of its sleeps).
     pub elapsed: Duration,
+    /// The resource links the tool attached with
+    /// [`Context::link_resource`](crate::Context::link_resource).
+    pub links: Vec<crate::content::ResourceLink>,
 }
 
 /// A successful tool result: the text for the model and the structured data.

@@ -251,12 +251,95 @@ impl Workspace {
         tool: fn(&Context, A) -> Result<O>,
         arguments: Value,
     ) -> Call {
+        self.run(|ctx| {
+            private::call(tool, ctx, &arguments.to_string()).map(|output| Answer {
+                text: output.text,
+                structured: output.structured.and_then(|s| serde_json::from_str(&s).ok()),
+            })
+        })
+    }
+
+    /// Read resource `uri` (below the pack's root, e.g. `notebook/Users/a@b.com/etl`) with the
+    /// resources of `P`, as the host's `resources/read` would. The answer's text is the text
+    /// read (empty for bytes); its structured value is `{"uri", "mime_type", "text" | "blob_bytes"}`.
+    pub fn read<P: Plugin>(&self, uri: &str) -> Call {
+        self.run(|ctx| {
+            let contents = crate::plugin::read_resource::<P>(ctx, uri)?;
+            let mut structured = serde_json::json!({"uri": contents.uri, "mime_type": contents.mime_type});
+            match &contents.body {
+                crate::content::Body::Text(t) => structured["text"] = Value::String(t.clone()),
+                crate::content::Body::Blob(b) => structured["blob_bytes"] = Value::from(b.len()),
+            }
+            Ok(Answer { text: contents.as_text().unwrap_or_default().to_string(), structured: Some(structured) })
+        })
+    }
+
+    /// Render prompt `name` of `P` with `arguments` (a JSON object of strings), as the host's
+    /// `prompts/get` would. The answer's text is the messages' texts joined by blank lines; its
+    /// structured value is `{"description", "messages": [{"role", "text" | "uri"}]}`.
+    pub fn prompt<P: Plugin>(&self, name: &str, arguments: Value) -> Call {
+        self.run(|ctx| {
+            let arguments = match arguments {
+                Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            let prompt = crate::plugin::render_prompt::<P>(ctx, name, arguments)?;
+            let mut texts = Vec::new();
+            let mut messages = Vec::new();
+            for m in &prompt.messages {
+                let role = if m.assistant { "assistant" } else { "user" };
+                match &m.content {
+                    crate::content::PromptContent::Text(t) => {
+                        texts.push(t.clone());
+                        messages.push(serde_json::json!({"role": role, "text": t}));
+                    }
+                    crate::content::PromptContent::Embedded(c) => {
+                        texts.push(c.as_text().unwrap_or_default().to_string());
+                        messages.push(serde_json::json!({"role": role, "uri": c.uri, "text": c.as_text()}));
+                    }
+                    crate::content::PromptContent::Link(l) => {
+                        messages.push(serde_json::json!({"role": role, "uri": l.uri}))
+                    }
+                }
+            }
+            let structured = serde_json::json!({"description": prompt.description, "messages": messages});
+            Ok(Answer { text: texts.join("\n\n"), structured: Some(structured) })
+        })
+    }
+
+    /// Complete `argument` of `target` (a prompt name or a template of `P`) from what was typed,
+    /// with `context` holding other arguments' values, as the host's `completion/complete`
+    /// would. The answer's text is the values, one a line; its structured value is
+    /// `{"values", "total", "has_more"}`.
+    pub fn complete<P: Plugin>(
+        &self,
+        target: crate::content::CompletionTarget,
+        argument: &str,
+        value: &str,
+        context: &[(&str, &str)],
+    ) -> Call {
+        self.run(|ctx| {
+            let request = crate::content::CompletionRequest {
+                target,
+                argument: argument.to_string(),
+                value: value.to_string(),
+                context: context.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            };
+            let completion = crate::plugin::complete::<P>(ctx, &request)?;
+            let structured = serde_json::json!({
+                "values": completion.values,
+                "total": completion.total,
+                "has_more": completion.has_more,
+            });
+            Ok(Answer { text: completion.values.join("\n"), structured: Some(structured) })
+        })
+    }
+
+    /// Run `f` as one call against this workspace and record what it did.
+    fn run(&self, f: impl FnOnce(&Context) -> Result<Answer>) -> Call {
         let host = Arc::new(ScriptedHost { workspace: self.clone(), call: Mutex::new(Recording::default()) });
         let ctx = Context::new("testkit".into(), self.progress_requested, self.deadline, host.clone());
-        let result = private::call(tool, &ctx, &arguments.to_string()).map(|output| Answer {
-            text: output.text,
-            structured: output.structured.and_then(|s| serde_json::from_str(&s).ok()),
-        });
+        let result = f(&ctx);
         drop(ctx);
         let mut recording = std::mem::take(&mut *lock(&host.call));
         // The host sends what is still armed when a call is cancelled or runs out of time.
@@ -274,6 +357,7 @@ impl Workspace {
             cancelled: recording.cancelled,
             timed_out: recording.timed_out,
             elapsed: recording.clock,
+            links: recording.links,
         }
     }
 
@@ -322,6 +406,7 @@ struct Recording {
     clock: Duration,
     cancelled: bool,
     timed_out: bool,
+    links: Vec<crate::content::ResourceLink>,
 }
 
 /// The [`Host`] a [`Workspace`] call runs against.
@@ -401,6 +486,10 @@ impl Host for ScriptedHost {
 
     fn elapsed(&self) -> Duration {
         lock(&self.call).clock
+    }
+
+    fn link_resource(&self, link: crate::content::ResourceLink) {
+        lock(&self.call).links.push(link);
     }
 }
 

@@ -16,7 +16,8 @@
 //!   (Files API on volumes), `repos`, `secrets`, `pipelines` (Lakeflow Declarative Pipelines),
 //!   `jobs` (Jobs API 2.1 and 2.2, with run history in the seeds; see its `seed` module for the
 //!   Test ids), `commands` (command execution API 1.2), `libraries` (Libraries API; Test seed in
-//!   its module docs),
+//!   its module docs), `compute_policy` (instance pools, cluster policies, policy families, global
+//!   init scripts; Test ids in its `seed`),
 //!   `unity` (Unity Catalog catalogs, schemas, tables, volumes, functions) and `sql` (SQL
 //!   warehouses and the Statement Execution API, which runs real SQL: every Unity Catalog table is
 //!   a table in one in-memory SQLite database per emulator).
@@ -122,6 +123,7 @@ mod admin;
 mod clock;
 mod clusters;
 mod commands;
+mod compute_policy;
 mod config;
 mod dbfs;
 mod error;

@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 use crate::{
     admin,
     clusters::{self, ApiVersion},
-    commands, dbfs,
+    commands, compute_policy, dbfs,
     error::ApiError,
     faults::FaultKind,
     files,
@@ -54,6 +54,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/2.0/pipelines", pipelines::router())
         .nest("/api/2.0/preview/scim/v2", identity::scim_router())
         .nest("/api/2.0/permissions", permissions::router())
+        .nest("/api/2.0/instance-pools", compute_policy::pools_router())
+        .nest("/api/2.0/policies/clusters", compute_policy::policies_router())
+        .nest("/api/2.0/policy-families", compute_policy::families_router())
+        .nest("/api/2.0/global-init-scripts", compute_policy::init_scripts_router())
         .merge(identity::oidc_router())
         .nest("/api/2.1/jobs", jobs::router(jobs::ApiVersion::V2_1))
         .nest("/api/2.2/jobs", jobs::router(jobs::ApiVersion::V2_2))

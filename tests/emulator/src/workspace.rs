@@ -12,6 +12,7 @@ use crate::{
     clock::Clock,
     clusters::{self, Clusters},
     commands::Contexts,
+    compute_policy::{self, ComputePolicy},
     config::{EmulatorConfig, Seed},
     dbfs::{self, Dbfs},
     faults::FaultQueue,
@@ -60,6 +61,8 @@ pub(crate) struct Workspace {
     pub sql: Sql,
     /// Libraries installed on clusters.
     pub libraries: Libraries,
+    /// Instance pools, cluster policies and global init scripts.
+    pub compute_policy: ComputePolicy,
 }
 
 impl Workspace {
@@ -87,6 +90,9 @@ impl Workspace {
         let mut sql = Sql::default();
         sql::seed::populate(&mut sql, seed, clock.now_ms());
         sql::seed::grant_access(&mut acls, seed);
+        pipelines::seed::grant_access(&mut acls, seed);
+        let mut compute_policy = ComputePolicy::default();
+        compute_policy::seed::populate(&mut compute_policy, seed, clock.now_ms());
         Workspace {
             current_user: DEFAULT_USER.to_owned(),
             clusters,
@@ -103,6 +109,7 @@ impl Workspace {
             unity,
             sql,
             libraries,
+            compute_policy,
         }
     }
 }

@@ -197,6 +197,52 @@ fn run_conforming_job(ctx: &Context, args: RunConformingJob) -> Result<Output<Ru
     Ok(Output::new(text, outcome))
 }
 
+/// The variables of the naming-verdict template.
+#[schema]
+pub struct JobUri {
+    /// The job id.
+    pub job_id: String,
+}
+
+/// Whether one job's name keeps the company's naming rules, and why not, as JSON. E.g.
+/// `databricks://job-conventions/job/7/naming`.
+#[resource(uri = "job/{job_id}/naming", title = "Job naming verdict", mime_type = "application/json")]
+fn job_naming(ctx: &Context, vars: JobUri) -> Result<Contents> {
+    let job: Job = ctx.get(&format!("{JOBS}/get"), &[("job_id", vars.job_id)])?;
+    let problem = rules::problem(&job.settings.name, &rules::teams(ctx.setting("teams")));
+    Contents::json(&Verdict { job_id: job.job_id, name: job.settings.name, problem })
+}
+
+/// Arguments of the `rename_job` prompt.
+#[schema]
+pub struct RenameJob {
+    /// The job to rename.
+    pub job_id: String,
+}
+
+/// Rename a job so that it keeps the naming rules: says what is wrong with its name now and
+/// how to fix it.
+#[prompt(title = "Rename a job to the rules")]
+fn rename_job(ctx: &Context, args: RenameJob) -> Result<Prompt> {
+    let job: Job = ctx.get(&format!("{JOBS}/get"), &[("job_id", args.job_id.clone())])?;
+    let name = job.settings.name;
+    Ok(match rules::problem(&name, &rules::teams(ctx.setting("teams"))) {
+        None => Prompt::new("Nothing to rename")
+            .user(format!("Job {} `{name}` already keeps the naming rules.", args.job_id)),
+        Some(problem) => Prompt::new(format!("Rename job {}", args.job_id)).user(format!(
+            "Job {} is named `{name}`, which breaks our naming rules: {problem}. Propose a `team-purpose` name \
+             (lower-case words joined by dashes) and rename it with `update_job`.",
+            args.job_id
+        )),
+    })
+}
+
+/// Job ids of the first page of jobs.
+fn job_ids(ctx: &Context, _request: &CompletionRequest) -> Result<Vec<String>> {
+    let page: Value = ctx.get(&format!("{JOBS}/list"), &[("limit", "100".into())])?;
+    Ok(page["jobs"].as_array().into_iter().flatten().map(|j| j["job_id"].to_string()).collect())
+}
+
 databricks_mcp_sdk::plugin! {
     name: "job-conventions",
     description: "Our job naming rules: find jobs that break them, and run only jobs that keep them",
@@ -208,4 +254,7 @@ databricks_mcp_sdk::plugin! {
         "POST /api/2.2/jobs/runs/cancel",
     ],
     tools: [check_job_names, run_conforming_job],
+    resources: [job_naming],
+    prompts: [rename_job],
+    completions: [job_id => job_ids],
 }

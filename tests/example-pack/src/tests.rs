@@ -140,3 +140,38 @@ fn a_missing_job_is_not_found() {
 
     assert_eq!(call.error(), &ToolError::NotFound("Job 404 does not exist.".into()));
 }
+
+#[test]
+fn a_jobs_naming_verdict_reads_as_a_resource() {
+    let workspace = workspace().on(Method::Get, "/api/2.2/jobs/get", job(7, "Failing Report"));
+    let read = workspace.read::<ToolPack>("job/7/naming");
+    assert_eq!(read.structured()["mime_type"], "application/json");
+    let verdict: Value = databricks_mcp_sdk::serde_json::from_str(read.text()).unwrap();
+    assert_eq!(verdict["job_id"], 7);
+    assert!(verdict["problem"].as_str().is_some(), "{verdict}");
+    assert_eq!(read.requests[0].query_value("job_id"), Some("7"));
+
+    let missing = workspace.read::<ToolPack>("job/7");
+    assert!(matches!(missing.error(), ToolError::NotFound(_)), "{:?}", missing.result);
+}
+
+#[test]
+fn the_rename_prompt_says_what_is_wrong_and_which_tool_fixes_it() {
+    let workspace = workspace().on(Method::Get, "/api/2.2/jobs/get", job(7, "Failing Report"));
+    let prompt = workspace.prompt::<ToolPack>("rename_job", json!({"job_id": "7"}));
+    assert!(prompt.text().contains("`Failing Report`") && prompt.text().contains("update_job"), "{}", prompt.text());
+    let bad = workspace.prompt::<ToolPack>("rename_job", json!({}));
+    assert!(matches!(bad.error(), ToolError::InvalidArguments(_)), "{:?}", bad.result);
+}
+
+#[test]
+fn job_ids_complete_from_what_was_typed() {
+    let workspace = workspace().on(
+        Method::Get,
+        "/api/2.2/jobs/list",
+        json!({"jobs": [job(17, "a"), job(7, "b"), job(170, "c"), job(27, "d")]}),
+    );
+    let target = databricks_mcp_sdk::CompletionTarget::Prompt("rename_job".into());
+    let completion = workspace.complete::<ToolPack>(target, "job_id", "17", &[]);
+    assert_eq!(completion.structured()["values"], json!(["17", "170"]));
+}

@@ -110,3 +110,18 @@ pub(crate) fn runtime(clusters: &mut Clusters, id: &str, at: crate::clock::Momen
 pub(crate) fn runtimes(clusters: &mut Clusters, at: crate::clock::Moment) -> Vec<(String, Runtime)> {
     clusters.all(at).into_iter().map(|c| (c.id.clone(), Runtime::of(c))).collect()
 }
+
+/// Whether the workspace offers this node type (for families that name one, e.g. instance pools).
+pub(crate) fn node_type_exists(id: &str) -> bool {
+    catalog::node_type(id).is_some()
+}
+
+/// Whether this is a Databricks Runtime version key the workspace offers.
+pub(crate) fn spark_version_exists(key: &str) -> bool {
+    catalog::is_spark_version(key)
+}
+
+/// The current state of a cluster, for a caller that already holds the workspace.
+pub(crate) fn state_in(clusters: &mut Clusters, cluster_id: &str, at: crate::clock::Moment) -> Option<&'static str> {
+    clusters.get(cluster_id, at).ok().map(|c| c.state.as_str())
+}

@@ -1,8 +1,40 @@
-//! What a command "prints": the emulator runs no code, so it answers only what it can honestly
-//! work out from the text: literal `print("...")` output, trivial integer arithmetic, and an error
-//! result for a command that raises. Anything else reports that the command ran.
+//! What a command "prints". SQL runs on the emulator's SQL engine over the Unity Catalog tables
+//! and answers a `table` result (or the engine's error). Other languages run no code, so the
+//! emulator answers only what it can honestly work out from the text: literal `print("...")`
+//! output, trivial integer arithmetic, and an error result for a command that raises. Anything
+//! else reports that the command ran.
 
 use serde_json::{Value, json};
+
+use crate::{sql::engine, unity::store::Unity};
+
+/// The most rows a `table` result carries, as the service truncates at 1000 (`truncated: true`).
+const MAX_TABLE_ROWS: usize = 1000;
+
+/// Runs a SQL command as `user` in `main.default`: `(ok, results)`.
+pub(crate) fn sql(unity: &mut Unity, command: &str, user: &str, now: u64) -> (bool, Value) {
+    let context =
+        engine::Context { catalog: "main".to_owned(), schema: "default".to_owned(), user: user.to_owned(), now };
+    match engine::execute(unity, command.trim().trim_end_matches(';'), &context, &[]) {
+        Ok(outcome) => {
+            let schema: Vec<Value> = outcome
+                .columns
+                .iter()
+                .map(|(name, ty)| json!({"name": name, "type": format!("\"{}\"", ty.text), "metadata": "{}"}))
+                .collect();
+            let truncated = outcome.rows.len() > MAX_TABLE_ROWS;
+            let data: Vec<Value> = outcome.rows.into_iter().take(MAX_TABLE_ROWS).map(|row| json!(row)).collect();
+            (
+                true,
+                json!({"resultType": "table", "data": data, "schema": schema, "truncated": truncated, "isJsonSchema": true}),
+            )
+        }
+        Err(e) => (
+            false,
+            json!({"resultType": "error", "summary": e.message.lines().next().unwrap_or_default(), "cause": e.message}),
+        ),
+    }
+}
 
 /// The `results` object of a finished command.
 pub(crate) fn results(language: &str, command: &str) -> (bool, Value) {
@@ -16,7 +48,6 @@ pub(crate) fn results(language: &str, command: &str) -> (bool, Value) {
     }
     let data = match language {
         "python" => python_output(command),
-        "sql" => "Query executed on the emulator; it computes no rows.".to_owned(),
         _ => String::new(),
     };
     let data =

@@ -2,8 +2,16 @@
 //! replace (`PUT`) and merge (`PATCH`) an object's access control list, and list its levels.
 //!
 //! The rules live in [`crate::acl`]; this module only maps a `{type}` path segment to the family
-//! that owns such objects (see [`object`]). A family adds its objects by adding an arm there.
+//! that owns such objects (see [`object`]). A family adds its objects by adding an arm there, or,
+//! without touching this module, by listing its kind in [`acl::REGISTERED_KINDS`] and calling
+//! [`acl::Acls::register`] when it creates an object (serving endpoints do).
 //! Reading needs the weakest level on the object, changing it the strongest.
+//!
+//! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`, `notebooks` and `directories`
+//! (workspace object ids), and the registered kinds. Grants on notebooks and directories are
+//! kept and reported; the Workspace API itself still decides access by its default folder
+//! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
+//! in their home folder or `/Shared`.
 
 use std::sync::Arc;
 
@@ -31,31 +39,86 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/{object_type}/{object_id}/permissionLevels", get(permission_levels))
 }
 
+/// The object a path names, as the Permissions API sees it.
+struct Target {
+    kind: &'static ObjectKind,
+    /// Who holds the strongest level by owning it.
+    owner: Option<String>,
+    /// The caller manages it by the workspace tree's default folder permissions (home folder,
+    /// `/Shared`), whatever the grants say.
+    managed_by_default: bool,
+}
+
+impl Target {
+    fn owned(kind: &'static ObjectKind, owner: String) -> Self {
+        Target { kind, owner: Some(owner), managed_by_default: false }
+    }
+}
+
+fn missing(what: &str, id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", format!("{what} {id} does not exist."))
+}
+
 /// The object a path names: its kind and owner, or the family's not-found error.
-fn object(ws: &mut Workspace, object_type: &str, id: &str, app: &AppState) -> ApiResult<(&'static ObjectKind, String)> {
+fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app: &AppState) -> ApiResult<Target> {
     match object_type {
         "clusters" => match ws.clusters.get(id, app.clock.moment()) {
-            Ok(cluster) => Ok((&acl::CLUSTER, cluster.creator.clone())),
-            Err(_) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "RESOURCE_DOES_NOT_EXIST",
-                format!("Cluster {id} does not exist."),
-            )),
+            Ok(cluster) => Ok(Target::owned(&acl::CLUSTER, cluster.creator.clone())),
+            Err(_) => Err(missing("Cluster", id)),
         },
         "warehouses" => match ws.sql.warehouses.get(id, app.clock.now_ms()) {
-            Ok(w) => Ok((&acl::WAREHOUSE, w.creator_name.clone())),
+            Ok(w) => Ok(Target::owned(&acl::WAREHOUSE, w.creator_name.clone())),
             Err(e) => Err(e),
         },
         "jobs" => match id.parse::<i64>().ok().and_then(|job_id| ws.jobs.job(job_id).ok()) {
-            Some(job) => Ok((&crate::jobs::JOB, job.creator.clone())),
-            None => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "RESOURCE_DOES_NOT_EXIST",
-                format!("Job {id} does not exist."),
-            )),
+            Some(job) => Ok(Target::owned(&crate::jobs::JOB, job.creator.clone())),
+            None => Err(missing("Job", id)),
         },
-        other => Err(ApiError::invalid_parameter(format!("Object type '{other}' is not supported."))),
+        "instance-pools" => match ws.compute_policy.pool_owner(id) {
+            Some(owner) => Ok(Target::owned(&crate::compute_policy::INSTANCE_POOL, owner.to_owned())),
+            None => Err(missing("Instance pool", id)),
+        },
+        "pipelines" => match crate::pipelines::owner_of(&mut ws.pipelines, id, app.clock.moment()) {
+            Some(owner) => Ok(Target::owned(&crate::pipelines::access::PIPELINE, owner)),
+            None => Err(crate::pipelines::not_found(id)),
+        },
+        "notebooks" | "directories" => {
+            let (kind, noun) =
+                if object_type == "notebooks" { (&acl::NOTEBOOK, "Notebook") } else { (&acl::DIRECTORY, "Directory") };
+            let found = id.parse::<i64>().ok().and_then(|object_id| ws.workspace_tree.by_id(object_id));
+            let Some((path, object)) = found else { return Err(missing(noun, id)) };
+            let is_folder = object.kind.is_folder();
+            if is_folder != (object_type == "directories") {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Object {id} ({path}) is a {}, not a {}.",
+                    object.kind.as_str().to_lowercase(),
+                    kind.object_type
+                )));
+            }
+            // Whoever's home folder holds it owns it, as the service shows the creator.
+            let owner = path.strip_prefix("/Users/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
+            let managed_by_default =
+                crate::workspace_tree::access::access(caller, path) == crate::workspace_tree::access::Access::Manage;
+            Ok(Target { kind, owner, managed_by_default })
+        }
+        other => {
+            if let Some(kind) = acl::REGISTERED_KINDS.iter().find(|k| k.api_name == other) {
+                return match ws.acls.registered_owner(kind, id) {
+                    Some(owner) => Ok(Target::owned(kind, owner.to_owned())),
+                    None => Err(missing(kind.object_type, id)),
+                };
+            }
+            Err(ApiError::invalid_parameter(format!("Object type '{other}' is not supported.")))
+        }
     }
+}
+
+/// `Ok` if the caller holds `level` on the object.
+fn authorize(ws: &Workspace, target: &Target, id: &str, caller: &Caller, level: &str) -> ApiResult<()> {
+    if target.managed_by_default {
+        return Ok(());
+    }
+    ws.acls.check(target.kind, id, caller, target.owner.as_deref(), level)
 }
 
 type Ids = Path<(String, String)>;
@@ -66,9 +129,9 @@ async fn get_permissions(
     Path((ty, id)): Ids,
 ) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
-    let (kind, owner) = object(&mut ws, &ty, &id, &app)?;
-    ws.acls.check(kind, &id, &caller, Some(&owner), kind.levels[0].0)?;
-    Ok(Json(ws.acls.render(kind, &id, Some(&owner), &ws.identity)))
+    let target = object(&mut ws, &ty, &id, &caller, &app)?;
+    authorize(&ws, &target, &id, &caller, target.kind.levels[0].0)?;
+    Ok(Json(ws.acls.render(target.kind, &id, target.owner.as_deref(), &ws.identity)))
 }
 
 async fn permission_levels(
@@ -77,9 +140,9 @@ async fn permission_levels(
     Path((ty, id)): Ids,
 ) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
-    let (kind, owner) = object(&mut ws, &ty, &id, &app)?;
-    ws.acls.check(kind, &id, &caller, Some(&owner), kind.levels[0].0)?;
-    Ok(Json(kind.levels_json()))
+    let target = object(&mut ws, &ty, &id, &caller, &app)?;
+    authorize(&ws, &target, &id, &caller, target.kind.levels[0].0)?;
+    Ok(Json(target.kind.levels_json()))
 }
 
 /// One entry of a `PUT`/`PATCH` body.
@@ -118,8 +181,9 @@ async fn update_permissions(
 /// `PUT` replaces the direct grants, `PATCH` adds to them; both answer the resulting list.
 fn change(app: &AppState, caller: &Caller, ty: &str, id: &str, body: AclBody, replace: bool) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
-    let (kind, owner) = object(&mut ws, ty, id, app)?;
-    ws.acls.check(kind, id, caller, Some(&owner), kind.levels[kind.levels.len() - 1].0)?;
+    let target = object(&mut ws, ty, id, caller, app)?;
+    let kind = target.kind;
+    authorize(&ws, &target, id, caller, kind.levels[kind.levels.len() - 1].0)?;
     let mut grants = Vec::new();
     for entry in body.access_control_list {
         let level = entry.permission_level.ok_or_else(|| ApiError::missing_field("permission_level"))?;
@@ -175,5 +239,5 @@ fn change(app: &AppState, caller: &Caller, ty: &str, id: &str, body: AclBody, re
             ws.acls.grant(kind, id, who, level);
         }
     }
-    Ok(Json(ws.acls.render(kind, id, Some(&owner), &ws.identity)))
+    Ok(Json(ws.acls.render(kind, id, target.owner.as_deref(), &ws.identity)))
 }

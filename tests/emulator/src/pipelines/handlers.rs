@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{
+    access::{self, MANAGE, RUN, VIEW},
     events, list, render,
     spec::Settings,
     store::{self, StartRequest},
@@ -58,15 +59,24 @@ pub(super) async fn create(State(app): App, caller: Caller, ApiJson(body): Body)
     Ok(Json(json!({ "pipeline_id": id, "effective_settings": render::spec(pipeline) })))
 }
 
-pub(super) async fn get(State(app): App, id: Result<Path<String>, PathRejection>) -> ApiResult<Json<Value>> {
+pub(super) async fn get(
+    State(app): App,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
     let id = path(id)?;
     let mut ws = app.workspace();
-    Ok(Json(render::details(ws.pipelines.get(&id, app.clock.moment())?)))
+    let ws = &mut *ws;
+    let pipeline = ws.pipelines.get(&id, app.clock.moment())?;
+    access::check(&ws.acls, &caller, pipeline, VIEW)?;
+    Ok(Json(render::details(pipeline)))
 }
 
-pub(super) async fn list(State(app): App, params: Params) -> ApiResult<Json<Value>> {
+pub(super) async fn list(State(app): App, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
     let mut ws = app.workspace();
-    Ok(Json(list::pipelines(ws.pipelines.all(app.clock.moment()), &params)?))
+    let ws = &mut *ws;
+    let visible = ws.pipelines.all(app.clock.moment()).into_iter().filter(|p| access::can_view(&ws.acls, &caller, p));
+    Ok(Json(list::pipelines(visible.collect(), &params)?))
 }
 
 pub(super) async fn edit(
@@ -92,7 +102,7 @@ pub(super) async fn edit(
     let mut ws = app.workspace();
     let ws = &mut *ws;
     // A wrong id is reported before bad settings, so clients see the not-found error they look for.
-    ws.pipelines.get(&id, app.clock.moment())?;
+    access::check(&ws.acls, &caller, ws.pipelines.get(&id, app.clock.moment())?, MANAGE)?;
     let settings = Settings::from_body(&body)?;
     let allow_duplicates = flag(&body, "allow_duplicate_names")?;
     ws.pipelines.edit(
@@ -106,9 +116,17 @@ pub(super) async fn edit(
     Ok(Json(json!({})))
 }
 
-pub(super) async fn delete(State(app): App, id: Result<Path<String>, PathRejection>) -> ApiResult<Json<Value>> {
+pub(super) async fn delete(
+    State(app): App,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
     let id = path(id)?;
-    app.workspace().pipelines.remove(&id)?;
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    access::check(&ws.acls, &caller, ws.pipelines.get(&id, app.clock.moment())?, MANAGE)?;
+    ws.pipelines.remove(&id)?;
+    ws.acls.forget(&access::PIPELINE, &id);
     Ok(Json(json!({})))
 }
 
@@ -125,6 +143,7 @@ pub(super) struct StartBody {
 
 pub(super) async fn start_update(
     State(app): App,
+    caller: Caller,
     id: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<StartBody>,
 ) -> ApiResult<Json<Value>> {
@@ -136,7 +155,10 @@ pub(super) async fn start_update(
         full_refresh_selection: body.full_refresh_selection.unwrap_or_default(),
         validate_only: body.validate_only.unwrap_or(false),
     };
-    let update_id = app.workspace().pipelines.start_update(&id, request, app.clock.moment())?;
+    let mut ws = app.workspace();
+    let ws = &mut *ws;
+    access::check(&ws.acls, &caller, ws.pipelines.get(&id, app.clock.moment())?, RUN)?;
+    let update_id = ws.pipelines.start_update(&id, request, app.clock.moment())?;
     Ok(Json(json!({ "update_id": update_id })))
 }
 
@@ -148,27 +170,35 @@ pub(super) async fn stop(
     let id = path(id)?;
     let mut ws = app.workspace();
     let ws = &mut *ws;
+    access::check(&ws.acls, &caller, ws.pipelines.get(&id, app.clock.moment())?, RUN)?;
     ws.pipelines.stop(&id, &caller.user_name, app.clock.moment())?;
     Ok(Json(json!({})))
 }
 
 pub(super) async fn list_updates(
     State(app): App,
+    caller: Caller,
     id: Result<Path<String>, PathRejection>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let id = path(id)?;
     let mut ws = app.workspace();
-    Ok(Json(list::updates(ws.pipelines.get(&id, app.clock.moment())?, &params)?))
+    let ws = &mut *ws;
+    let pipeline = ws.pipelines.get(&id, app.clock.moment())?;
+    access::check(&ws.acls, &caller, pipeline, VIEW)?;
+    Ok(Json(list::updates(pipeline, &params)?))
 }
 
 pub(super) async fn get_update(
     State(app): App,
+    caller: Caller,
     ids: Result<Path<(String, String)>, PathRejection>,
 ) -> ApiResult<Json<Value>> {
     let (id, update_id) = path(ids)?;
     let mut ws = app.workspace();
+    let ws = &mut *ws;
     let pipeline = ws.pipelines.get(&id, app.clock.moment())?;
+    access::check(&ws.acls, &caller, pipeline, VIEW)?;
     let update = pipeline.update(&update_id).ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
@@ -181,10 +211,14 @@ pub(super) async fn get_update(
 
 pub(super) async fn list_events(
     State(app): App,
+    caller: Caller,
     id: Result<Path<String>, PathRejection>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let id = path(id)?;
     let mut ws = app.workspace();
-    Ok(Json(events::query(&ws.pipelines.get(&id, app.clock.moment())?.events, &params)?))
+    let ws = &mut *ws;
+    let pipeline = ws.pipelines.get(&id, app.clock.moment())?;
+    access::check(&ws.acls, &caller, pipeline, VIEW)?;
+    Ok(Json(events::query(&pipeline.events, &params)?))
 }

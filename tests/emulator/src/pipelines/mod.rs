@@ -10,6 +10,7 @@
 //!
 //! Modules, from the wire inwards:
 //! - `handlers`: one function per endpoint.
+//! - `access`: who may view, run and manage a pipeline (the Permissions API's `pipelines`).
 //! - `list`, `events`: the paginated reads (`events` also formats RFC 3339 times).
 //! - `filter`: the SQL-like `filter` expressions of lists and events.
 //! - `store`: the collection of pipelines and each operation's rules.
@@ -19,6 +20,7 @@
 //! - `spec`: settings and their validation; `ids`: UUIDs and cluster ids.
 //! - `seed`: the pipelines a fresh emulator starts with.
 
+pub(crate) mod access;
 mod events;
 mod filter;
 mod handlers;
@@ -38,7 +40,12 @@ use axum::{
     routing::{get, post},
 };
 
-pub(crate) use store::Pipelines;
+pub(crate) use store::{Pipelines, not_found};
+
+/// A pipeline's owner (its creator), for the Permissions API.
+pub(crate) fn owner_of(pipelines: &mut Pipelines, id: &str, at: crate::clock::Moment) -> Option<String> {
+    pipelines.get(id, at).ok().map(|p| p.creator.clone())
+}
 
 use crate::workspace::AppState;
 

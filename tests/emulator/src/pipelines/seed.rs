@@ -1,6 +1,6 @@
 //! The pipelines a fresh emulator starts with.
 //!
-//! `Test` (ids are fixed, so tests can name them):
+//! `Test` (ids are fixed, so tests can name them; [`grant_access`] says who else may see them):
 //!
 //! | id | name | state | history |
 //! |---|---|---|---|
@@ -16,13 +16,18 @@
 use serde_json::{Value, json};
 
 use super::{
+    access::PIPELINE,
     ids,
     model::Pipeline,
     plans,
     spec::Settings,
     store::{self, Pipelines, StartRequest},
 };
-use crate::{config::Seed, workspace::DEFAULT_USER};
+use crate::{
+    acl::{Acls, Grantee},
+    config::Seed,
+    workspace::DEFAULT_USER,
+};
 
 /// The Test seed's healthy pipeline.
 pub(crate) const TEST_HEALTHY: &str = "11111111-2222-4333-8444-000000000001";
@@ -54,6 +59,22 @@ pub(crate) fn populate(pipelines: &mut Pipelines, seed: Seed, now: u64) {
             test(pipelines, now);
             demo(pipelines, now);
         }
+    }
+}
+
+/// Grants every seed's pipelines start with: in `Test`, the data-engineers group (Alice among
+/// them) may view `sales-etl` but not run it; in `Demo`, data-engineers run the medallion ETL and
+/// every user views the streaming pipeline.
+pub(crate) fn grant_access(acls: &mut Acls, seed: Seed) {
+    if seed == Seed::Empty {
+        return;
+    }
+    acls.grant(&PIPELINE, TEST_HEALTHY, Grantee::Group("data-engineers".into()), "CAN_VIEW");
+    if seed == Seed::Demo {
+        let id = |name: &str| ids::derived_uuid(&format!("demo-pipeline/{name}"));
+        acls.grant(&PIPELINE, &id("retail-orders-medallion"), Grantee::Group("data-engineers".into()), "CAN_RUN");
+        acls.grant(&PIPELINE, &id("clickstream-streaming"), Grantee::Group("users".into()), "CAN_VIEW");
+        acls.grant(&PIPELINE, &id("customer-cdc-ingest"), Grantee::User(BOB.into()), "CAN_MANAGE");
     }
 }
 

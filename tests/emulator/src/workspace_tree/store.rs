@@ -191,6 +191,11 @@ impl Tree {
         self.objects.get(path).ok_or_else(|| not_found(path))
     }
 
+    /// The object with this object id, and its path.
+    pub fn by_id(&self, object_id: i64) -> Option<(&str, &Object)> {
+        self.objects.iter().find(|(_, o)| o.object_id == object_id).map(|(p, o)| (p.as_str(), o))
+    }
+
     /// Direct children of a folder, by path.
     pub fn children(&self, dir: &str) -> Vec<(&str, &Object)> {
         let prefix = child_prefix(dir);

@@ -77,3 +77,36 @@ async fn contexts_and_commands_step_through_states_and_cancel() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(api.get("/api/1.2/commands/status", &query).await.1["status"], "Cancelled");
 }
+
+#[tokio::test]
+async fn sql_commands_answer_tables_from_the_catalog() {
+    let api = Api::start().await;
+    let ctx = context(&api).await;
+    let body = json!({"clusterId": SHARED, "contextId": ctx, "language": "sql",
+                      "command": "SELECT trip_id FROM main.default.trips ORDER BY trip_id LIMIT 2"});
+    let (_, created) = api.post("/api/1.2/commands/execute", body).await;
+    let id = created["id"].as_str().expect("command id");
+    let (_, done) =
+        api.get("/api/1.2/commands/status", &[("clusterId", SHARED), ("contextId", &ctx), ("commandId", id)]).await;
+    assert_eq!(done["status"], "Finished", "{done}");
+    assert_eq!(done["results"]["resultType"], "table");
+    assert_eq!(done["results"]["schema"][0]["name"], "trip_id");
+    assert_eq!(done["results"]["data"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn contexts_need_attach_permission_and_die_with_the_cluster() {
+    let api = Api::start().await;
+    let denied = api
+        .post_as(
+            databricks_emulator::ALICE_TOKEN,
+            "/api/1.2/contexts/create",
+            json!({"clusterId": "0101-000000-report01"}),
+        )
+        .await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
+    let ctx = context(&api).await;
+    assert_eq!(api.post("/api/2.1/clusters/restart", json!({"cluster_id": SHARED})).await.0, StatusCode::OK);
+    let gone = api.get("/api/1.2/contexts/status", &[("clusterId", SHARED), ("contextId", &ctx)]).await;
+    assert_error(&gone, StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", &format!("Context {ctx} does not exist"));
+}

@@ -6,6 +6,7 @@ mod admin;
 mod auth_and_routing;
 mod clusters;
 mod commands;
+mod compute_policy;
 mod creators;
 mod events;
 mod faults;

@@ -120,3 +120,62 @@ async fn only_managers_change_permissions_and_bad_entries_are_refused() {
     let (status, err) = api.get("/api/2.0/permissions/clusters/nope", &[]).await;
     assert_eq!((status, err["error_code"].clone()), (StatusCode::NOT_FOUND, json!("RESOURCE_DOES_NOT_EXIST")));
 }
+
+const SALES_ETL: &str = "11111111-2222-4333-8444-000000000001";
+const INVENTORY: &str = "11111111-2222-4333-8444-000000000002";
+
+#[tokio::test]
+async fn pipelines_are_viewed_run_and_managed_by_grant() {
+    let api = Api::start().await;
+    let alice = "alice.nguyen@example.com";
+    // data-engineers (Alice) may view sales-etl, and nothing else.
+    let (status, listed) = api.get_as(ALICE_TOKEN, "/api/2.0/pipelines", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let names: Vec<&str> = listed["statuses"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["sales-etl"]);
+    let start = api.post_as(ALICE_TOKEN, &format!("/api/2.0/pipelines/{SALES_ETL}/updates"), json!({})).await;
+    assert_error(
+        &start,
+        StatusCode::FORBIDDEN,
+        "PERMISSION_DENIED",
+        &format!("User {alice} does not have Run permissions on pipelines {SALES_ETL}"),
+    );
+    let hidden = api.get_as(ALICE_TOKEN, &format!("/api/2.0/pipelines/{INVENTORY}"), &[]).await;
+    assert_eq!(hidden.0, StatusCode::FORBIDDEN, "{}", hidden.1);
+
+    let path = format!("/api/2.0/permissions/pipelines/{SALES_ETL}");
+    let url = api.url(&path);
+    let body = json!({"access_control_list": [{"user_name": alice, "permission_level": "CAN_RUN"}]});
+    let (status, acl) =
+        crate::util::read(api.http.patch(url).json(&body).bearer_auth(databricks_emulator::DEMO_TOKEN).send().await)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{acl}");
+    assert_eq!(
+        (acl["object_id"].as_str(), acl["object_type"].as_str()),
+        (Some(&*format!("/pipelines/{SALES_ETL}")), Some("pipelines"))
+    );
+    let (status, started) =
+        api.post_as(ALICE_TOKEN, &format!("/api/2.0/pipelines/{SALES_ETL}/updates"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let (_, levels) = api.get(&format!("{path}/permissionLevels"), &[]).await;
+    assert_eq!(levels["permission_levels"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
+async fn notebooks_and_directories_are_addressed_by_object_id() {
+    let api = Api::start().await;
+    let (_, shared) = api.get("/api/2.0/workspace/get-status", &[("path", "/Shared")]).await;
+    let id = shared["object_id"].as_i64().expect("an object id").to_string();
+    let (status, acl) = api.get(&format!("/api/2.0/permissions/directories/{id}"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{acl}");
+    assert_eq!(
+        (acl["object_id"].as_str(), acl["object_type"].as_str()),
+        (Some(&*format!("/directories/{id}")), Some("directory"))
+    );
+    let wrong = api.get(&format!("/api/2.0/permissions/notebooks/{id}"), &[]).await;
+    assert_eq!(wrong.0, StatusCode::BAD_REQUEST, "a folder is not a notebook: {}", wrong.1);
+    let missing = api.get("/api/2.0/permissions/notebooks/999999999", &[]).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", "Notebook 999999999 does not exist.");
+    let unregistered = api.get("/api/2.0/permissions/serving-endpoints/abc", &[]).await;
+    assert_eq!(unregistered.0, StatusCode::NOT_FOUND, "{}", unregistered.1);
+}
