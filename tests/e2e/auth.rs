@@ -335,12 +335,10 @@ async fn each_misconfiguration_is_explained_by_doctor_and_by_calls() {
         ),
     ];
     for (home, needles) in &cases {
-        let started = std::time::Instant::now();
         let run = home.run(&["doctor"]).await.expect(1);
         for needle in *needles {
             assert!(run.stdout().contains(needle), "doctor should say `{needle}`:\n{}", run.stdout());
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "doctor answers within seconds");
         assert_no_secret(&run.all(), &[DEMO_TOKEN.into(), "dapi-revoked-0000".into(), "dapi-in-a-broken-line".into()]);
     }
     // A call says the same thing as doctor, with what to set.
