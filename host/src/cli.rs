@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::workspaces::{Credentials, Workspaces};
 use crate::call::{Progress, ProgressSink};
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
@@ -27,7 +28,6 @@ use crate::policy::{Admission, Refusal};
 use crate::registry::{self, Snapshot};
 use crate::scaffold::{self, ScaffoldError, SdkSource};
 use crate::server::{self, ServeOptions};
-use crate::workspace::WorkspaceClient;
 
 /// What the exit codes mean; shown by `--help`.
 pub const EXIT_CODES: &str = "\
@@ -39,7 +39,14 @@ Exit codes:
 
 const ENVIRONMENT: &str = "\
 Environment (a flag beats its variable, a variable beats the config file):
-  DATABRICKS_HOST, DATABRICKS_TOKEN   the workspace and its credential
+  DATABRICKS_HOST, DATABRICKS_TOKEN   the workspace and its personal access token
+  DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET
+                                      OAuth M2M (a service principal) instead of a token
+  DATABRICKS_CONFIG_PROFILE           a profile of the Databricks config file [default: DEFAULT
+                                      when no host or credential is set above]
+  DATABRICKS_CONFIG_FILE              the Databricks config file [default: ~/.databrickscfg]
+  DATABRICKS_AUTH_TYPE                pat, oauth-m2m or databricks-cli (OAuth U2M) when several
+                                      are configured
   DATABRICKS_MCP_CONFIG               config file [default: $XDG_CONFIG_HOME/databricks-mcp/config.toml
                                       (~/.config/databricks-mcp/config.toml) when it exists]
   DATABRICKS_MCP_PLUGIN_DIR           plugin directory (plugin_dir)
@@ -91,9 +98,9 @@ struct Common {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve MCP (the default), on stdio or with --http. The workspace comes from
-    /// DATABRICKS_HOST and DATABRICKS_TOKEN (in per-user mode from DATABRICKS_HOST and each
-    /// request's token).
+    /// Serve MCP (the default), on stdio or with --http. The workspace and its credential come
+    /// from the Databricks variables and profiles, as for the Databricks CLI (in per-user mode
+    /// only the host; each request brings its token); `[workspaces]` in the config adds more.
     Serve(ServeArgs),
     /// List the tools that would be served, with the policy applied, without a workspace.
     ///
@@ -106,7 +113,8 @@ enum Command {
     /// The call goes through the same policy, argument validation and limits as over MCP. The
     /// tool's text goes to stdout (its error to stderr, exit 1); `--json` prints the whole MCP
     /// result instead. Progress reports go to stderr. Ctrl-C cancels the call, and the plugin's
-    /// compensations run. The workspace comes from DATABRICKS_HOST and DATABRICKS_TOKEN.
+    /// compensations run. The workspace is found as `serve` finds it; with `[workspaces]`, a
+    /// `workspace` argument picks one.
     #[command(
         after_help = format!("Examples:\n  databricks-mcp call list_clusters --args '{{\"limit\": 5}}'\n  echo '{{\"cluster_id\": \"0123\"}}' | databricks-mcp call get_cluster --args - --json\n\n{EXIT_CODES}")
     )]
@@ -114,6 +122,48 @@ enum Command {
     /// Review plugins: what is loaded and why not, and plugin files before installing them.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Check each workspace: its configuration, whether its host answers, and who its
+    /// credential authenticates as (SCIM Me).
+    ///
+    /// Exits 0 when every workspace works, 1 when one has a problem (each is said, with what to
+    /// set).
+    #[command(after_help = EXIT_CODES)]
+    Doctor,
+    /// Sign in to a workspace with OAuth (U2M), for local use.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Sign in in a browser (authorization code with PKCE through a loopback redirect) and
+    /// cache the tokens for this host in ~/.config/databricks-mcp/token-cache.json (0600).
+    ///
+    /// The workspace is --host, else the `host` of --profile, else DATABRICKS_HOST (or
+    /// DATABRICKS_CONFIG_PROFILE's host). Afterwards a workspace with that host and no token or
+    /// client secret uses this sign-in, refreshing it as needed.
+    #[command(after_help = format!("Example:\n  databricks-mcp auth login --profile dev\n\n{EXIT_CODES}"))]
+    Login(LoginArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+struct LoginArgs {
+    /// A profile of ~/.databrickscfg (or DATABRICKS_CONFIG_FILE) whose host to sign in to.
+    #[arg(long)]
+    profile: Option<String>,
+    /// The workspace URL to sign in to.
+    #[arg(long, conflicts_with = "profile")]
+    host: Option<String>,
+    /// The loopback port of the redirect; the Databricks CLI's OAuth client is registered for
+    /// 8020 (0 picks a free port, for workspaces whose OAuth app allows any).
+    #[arg(long, default_value_t = crate::auth::u2m::DEFAULT_REDIRECT_PORT)]
+    redirect_port: u16,
+    /// Only print the URL; do not try to open a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// How long to wait for the browser to come back, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -272,6 +322,8 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Plugins(PluginsCommand::Inspect(args))) => inspect(&args).await,
         Some(Command::Plugins(PluginsCommand::Verify(args))) => verify(&common, &args).await,
         Some(Command::Plugins(PluginsCommand::New(args))) => new_pack(&args),
+        Some(Command::Doctor) => doctor(&common).await,
+        Some(Command::Auth(AuthCommand::Login(args))) => login(&args).await,
     }
 }
 
@@ -362,12 +414,23 @@ async fn call(common: &Common, args: &CallArgs) -> Outcome {
         Err(e) => return Err(Failure::Usage(anyhow!("--args is not JSON: {e}"))),
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = WorkspaceClient::from_env(resolved.options.config.workspace.clone())
-        .map_err(|e| Failure::Usage(e.context("no workspace to call")))?;
+    let workspaces = Workspaces::from_config(&resolved.options.config, Credentials::Own, &env_var);
     let (runtime, snapshot, errors) = load(&resolved.options).await?;
     let Some(plugin) = snapshot.plugin_for(&args.tool).cloned() else {
         return Err(Failure::Usage(unknown_tool(&args.tool, &snapshot, &errors)));
     };
+    // `workspace` picks one of several, as over MCP; the plugin never sees it.
+    let mut arguments = arguments;
+    let own_schema = plugin.manifest.tools.iter().find(|t| t.name == args.tool).map(|t| &t.input_schema);
+    let workspace = arguments
+        .as_object_mut()
+        .map(|a| workspaces.take_argument(a, own_schema))
+        .transpose()
+        .map_err(|e| Failure::Usage(anyhow!(e)))?
+        .flatten();
+    let client = workspaces
+        .select(workspace.as_deref(), None)
+        .map_err(|e| Failure::Usage(anyhow!("no workspace to call: {e}")))?;
 
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
@@ -404,6 +467,49 @@ async fn call(common: &Common, args: &CallArgs) -> Outcome {
         }
     }
     if is_error { Err(Failure::Failed(None)) } else { Ok(()) }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+async fn doctor(common: &Common) -> Outcome {
+    let resolved = resolve(common)?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let workspaces = Workspaces::from_config(&resolved.options.config, Credentials::Own, &env_var);
+    if crate::auth::doctor::run(&workspaces).await { Ok(()) } else { Err(Failure::Failed(None)) }
+}
+
+async fn login(args: &LoginArgs) -> Outcome {
+    use crate::auth::resolve::{Scope, Settings};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (host, profile) = match (&args.host, &args.profile) {
+        (Some(host), _) => (host.clone(), None),
+        (None, profile) => {
+            let scope = profile.as_deref().map_or(Scope::Environment, Scope::Profile);
+            let settings = Settings::resolve(scope, &env_var).map_err(|e| Failure::Usage(e.into()))?;
+            let host = settings.host().map_err(|e| Failure::Usage(anyhow!("{e}; or pass --host")))?.to_string();
+            (host, settings.profile.map(|(p, _)| p))
+        }
+    };
+    let client =
+        crate::workspace::WorkspaceClient::without_credential(&host, Default::default()).map_err(Failure::Usage)?;
+    let path = crate::auth::u2m::cache_path(&env_var)
+        .ok_or_else(|| Failure::Usage(anyhow!("HOME is not set: cannot place the token cache")))?;
+    let store = crate::auth::u2m::TokenStore { path: path.clone(), key: crate::auth::u2m::cache_key(client.base()) };
+    crate::auth::u2m::login(crate::auth::u2m::Login {
+        http: client.http(),
+        host: client.base(),
+        store,
+        port: args.redirect_port,
+        open_browser: !args.no_browser,
+        timeout: Duration::from_secs(args.timeout),
+    })
+    .await
+    .map_err(Failure::failed)?;
+    let profile = profile.map(|p| format!(" (profile [{p}])")).unwrap_or_default();
+    println!("Signed in to {}{profile}; tokens cached in {}", client.host(), path.display());
+    Ok(())
 }
 
 /// An unknown tool, with what the operator can do about it.

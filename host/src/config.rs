@@ -41,6 +41,14 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub workspace: WorkspaceConfig,
+    /// Named workspaces (`[workspaces.NAME]`), each a profile of the Databricks configuration
+    /// file. With any, every tool takes an optional `workspace` argument and `list_workspaces`
+    /// is served.
+    #[serde(default)]
+    pub workspaces: BTreeMap<String, NamedWorkspace>,
+    /// The workspace a call without `workspace` goes to: a name of `[workspaces]`, or
+    /// `default` for the one the environment configures (the default when it configures one).
+    pub default_workspace: Option<String>,
     /// Default limits for every plugin.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -141,6 +149,21 @@ impl Default for WorkspaceConfig {
         Self { http_timeout_seconds: 60, retry_timeout_seconds: 300, max_attempts: 8 }
     }
 }
+
+/// One named workspace: where its host and credential come from. Credentials never go in this
+/// file; they stay in the Databricks configuration file (or the token cache of `auth login`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedWorkspace {
+    /// The profile of `~/.databrickscfg` (or `DATABRICKS_CONFIG_FILE`); default: the
+    /// workspace's own name.
+    pub profile: Option<String>,
+    /// What the workspace is for, shown by `list_workspaces` to help the model choose.
+    pub description: Option<String>,
+}
+
+/// The name of the workspace the environment configures.
+pub const ENV_WORKSPACE: &str = "default";
 
 /// Per-plugin settings.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -435,7 +458,29 @@ impl Config {
             config.limits_for(name).with_context(|| format!("in [plugins.{name}.limits] of {}", path.display()))?;
             config.settings_for(name).with_context(|| format!("in [plugins.{name}.settings] of {}", path.display()))?;
         }
+        config.check_workspaces().with_context(|| format!("in config file {}", path.display()))?;
         Ok(config)
+    }
+
+    /// Workspace names are short identifiers, and `default_workspace` names one that exists.
+    pub fn check_workspaces(&self) -> anyhow::Result<()> {
+        for name in self.workspaces.keys() {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            if !valid {
+                bail!("[workspaces.{name}]: a workspace name is 1 to 64 of a-z, 0-9, `_` and `-`");
+            }
+        }
+        if let Some(default) = &self.default_workspace
+            && default != ENV_WORKSPACE
+            && !self.workspaces.contains_key(default)
+        {
+            let mut known: Vec<&str> = self.workspaces.keys().map(String::as_str).collect();
+            known.push(ENV_WORKSPACE);
+            bail!("default_workspace = \"{default}\" names no workspace: use one of {}", known.join(", "));
+        }
+        Ok(())
     }
 
     /// The settings of plugin `name`, checked: keys are `[a-z0-9_]`, values short.
@@ -626,5 +671,24 @@ mod tests {
     #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<Config>("[limits]\nmemory_mb = 32\n").is_err());
+        assert!(toml::from_str::<Config>("[workspaces.prod]\ntoken = \"dapi\"\n").is_err(), "no credentials here");
+    }
+
+    #[test]
+    fn workspace_names_and_the_default_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write(
+            dir.path(),
+            "ok.toml",
+            "default_workspace = \"prod\"\n[workspaces.prod]\n[workspaces.dev]\nprofile = \"x\"\n",
+        );
+        assert_eq!(Config::load(&ok).unwrap().workspaces.len(), 2);
+        let env_default = write(dir.path(), "env.toml", "default_workspace = \"default\"\n[workspaces.prod]\n");
+        assert!(Config::load(&env_default).is_ok());
+        let missing = write(dir.path(), "missing.toml", "default_workspace = \"stage\"\n[workspaces.prod]\n");
+        let err = format!("{:#}", Config::load(&missing).unwrap_err());
+        assert!(err.contains("names no workspace") && err.contains("prod, default"), "{err}");
+        let bad = write(dir.path(), "bad.toml", "[workspaces.\"Prod West\"]\n");
+        assert!(format!("{:#}", Config::load(&bad).unwrap_err()).contains("a-z, 0-9"));
     }
 }

@@ -15,7 +15,8 @@
 //!   types), [`call`] (one call's sandbox and the host imports), [`plugin`] (load and call),
 //!   [`registry`] (the loaded set), [`reload`] (watching the plugin directory and swapping the
 //!   set when it changes);
-//! - edges: [`workspace`] (the Databricks API client), [`mcp`] (the MCP handler, with
+//! - edges: [`workspace`] (the Databricks API client), [`auth`] (which workspaces, with which
+//!   credentials, resolved as the Databricks CLI and SDKs do), [`mcp`] (the MCP handler, with
 //!   [`mcp_content`] for resources, prompts and completions), [`server`]
 //!   (start-up and the stdio transport), [`http`] (the streamable HTTP transport, with
 //!   [`http_guard`] for Host and Origin and [`auth_inbound`] for who may call and as whom),
@@ -23,6 +24,7 @@
 //!   commands besides `serve`), [`scaffold`] (`plugins new`: a new tool pack from templates).
 
 pub mod artifacts;
+pub mod auth;
 pub mod auth_inbound;
 pub mod bindings;
 pub mod call;

@@ -24,12 +24,13 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::auth::workspaces::{self, Workspaces};
 use crate::auth_inbound::UserCredential;
 use crate::call::{Progress, ProgressSink};
 use crate::manifest::ToolSpec;
 use crate::plugin::{CallFailure, CallOutput, CallRequest};
 use crate::registry::Registry;
-use crate::workspace::WorkspaceClient;
+use crate::workspace::{Secret, WorkspaceClient};
 
 /// Whose workspace identity tool calls use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +52,9 @@ pub struct McpServer {
 #[derive(Debug)]
 struct Inner {
     registry: Arc<Registry>,
-    /// With [`Identity::PerUser`], a client without a credential: each call uses a copy with
-    /// its caller's token.
-    client: Option<WorkspaceClient>,
+    /// The workspaces calls can go to. With [`Identity::PerUser`], clients without a
+    /// credential: each call uses a copy with its caller's token.
+    workspaces: Arc<Workspaces>,
     identity: Identity,
     calls: Arc<Semaphore>,
     /// Tool calls running now, for a graceful shutdown that waits for them.
@@ -77,11 +78,21 @@ impl McpServer {
         max_concurrent_calls: u32,
         identity: Identity,
     ) -> Self {
+        Self::with_workspaces(registry, Workspaces::single(client), max_concurrent_calls, identity)
+    }
+
+    pub fn with_workspaces(
+        registry: Arc<Registry>,
+        workspaces: Workspaces,
+        max_concurrent_calls: u32,
+        identity: Identity,
+    ) -> Self {
+        let workspaces = Arc::new(workspaces);
         let calls = Arc::new(Semaphore::new(max_concurrent_calls.max(1) as usize));
         Self {
             inner: Arc::new(Inner {
                 registry,
-                client,
+                workspaces,
                 identity,
                 calls,
                 in_flight: tokio::sync::watch::Sender::new(0),
@@ -92,9 +103,9 @@ impl McpServer {
         }
     }
 
-    /// The workspace client, if one is configured (for readiness probes).
+    /// The default workspace's client, if one is configured (for readiness probes).
     pub fn workspace(&self) -> Option<&WorkspaceClient> {
-        self.inner.client.as_ref()
+        self.inner.workspaces.default_client()
     }
 
     /// Tool calls running now.
@@ -108,21 +119,36 @@ impl McpServer {
         tokio::time::timeout(limit, idle.wait_for(|n| *n == 0)).await.is_ok_and(|r| r.is_ok())
     }
 
-    /// The client a call of this request uses: the host's, or a copy with the caller's token.
-    pub(crate) fn client_for(
+    /// The client a call of this request uses: the named workspace's (else the default's), or,
+    /// in per-user mode, a copy with the caller's token.
+    fn client_in(
         &self,
         context: &RequestContext<RoleServer>,
-    ) -> Result<Option<WorkspaceClient>, &'static str> {
+        workspace: Option<&str>,
+    ) -> Result<WorkspaceClient, String> {
+        let caller = self.caller(context)?;
+        self.inner.workspaces.select(workspace, caller)
+    }
+
+    /// The default workspace's client for resources, prompts and completions (which take no
+    /// `workspace` argument): `None` when it cannot be used, so listings still work.
+    pub(crate) fn client_for(&self, context: &RequestContext<RoleServer>) -> Result<Option<WorkspaceClient>, String> {
+        let caller = self.caller(context)?;
+        Ok(self.inner.workspaces.select(None, caller).ok())
+    }
+
+    /// In per-user mode, the caller's token from the request (required); else `None`.
+    fn caller<'a>(&self, context: &'a RequestContext<RoleServer>) -> Result<Option<&'a Secret>, String> {
         match self.inner.identity {
-            Identity::Host => Ok(self.inner.client.clone()),
-            Identity::PerUser => {
-                let credential = context
-                    .extensions
-                    .get::<axum::http::request::Parts>()
-                    .and_then(|parts| parts.extensions.get::<UserCredential>())
-                    .ok_or("this server acts as each caller, and this request carried no Databricks credential")?;
-                Ok(self.inner.client.as_ref().map(|c| c.with_token(credential.secret().clone())))
-            }
+            Identity::Host => Ok(None),
+            Identity::PerUser => context
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<UserCredential>())
+                .map(|credential| Some(credential.secret()))
+                .ok_or_else(|| {
+                    "this server acts as each caller, and this request carried no Databricks credential".into()
+                }),
         }
     }
 
@@ -182,7 +208,16 @@ impl McpServer {
     /// Every tool of every loaded plugin, in plugin load order then declaration order.
     pub fn tools(&self) -> Vec<Tool> {
         let snapshot = self.inner.registry.snapshot();
-        snapshot.plugins.iter().flat_map(|p| p.manifest.tools.iter().map(to_mcp_tool)).collect()
+        let workspaces = &self.inner.workspaces;
+        let mut tools: Vec<Tool> = snapshot
+            .plugins
+            .iter()
+            .flat_map(|p| p.manifest.tools.iter().map(|spec| workspaces.decorate(to_mcp_tool(spec))))
+            .collect();
+        if workspaces.is_multi() {
+            tools.push(Workspaces::list_tool());
+        }
+        tools
     }
 }
 
@@ -321,15 +356,24 @@ impl ServerHandler for McpServer {
         let _in_flight = InFlight::enter(&self.inner.in_flight);
         let snapshot = self.inner.registry.snapshot();
         let name = request.name.as_ref();
+        if name == workspaces::LIST_TOOL && self.inner.workspaces.is_multi() {
+            return Ok(self.inner.workspaces.list_result().into());
+        }
         let Some(plugin) = snapshot.plugin_for(name).cloned() else {
             return Err(McpError::invalid_params(
                 format!("unknown tool `{name}`; call tools/list for the tools this server has"),
                 None,
             ));
         };
-        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
-        let client = match self.client_for(&context) {
-            Ok(client) => client,
+        let mut arguments = request.arguments.clone().unwrap_or_default();
+        let own_schema = plugin.manifest.tools.iter().find(|t| t.name == name).map(|t| &t.input_schema);
+        let workspace = match self.inner.workspaces.take_argument(&mut arguments, own_schema) {
+            Ok(workspace) => workspace,
+            Err(why) => return Ok(error_result(why).into()),
+        };
+        let arguments = Value::Object(arguments);
+        let client = match self.client_in(&context, workspace.as_deref()) {
+            Ok(client) => Some(client),
             Err(why) => return Ok(error_result(why).into()),
         };
 

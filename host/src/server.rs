@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 
+use crate::auth::workspaces::{Credentials, Workspaces};
 use crate::config::{Config, Flags};
 use crate::engine::{EngineOptions, Runtime};
 use crate::mcp::{Identity, McpServer};
 use crate::registry::{self, Registry};
-use crate::workspace::WorkspaceClient;
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -68,12 +68,15 @@ pub async fn build_with(options: &ServeOptions, identity: Identity) -> anyhow::R
     let runtime =
         Runtime::new(&EngineOptions { slots, max_memory_bytes: config.max_memory_bytes(), cache_dir, tiered: true })?;
 
-    // Building the HTTP client loads the system's CA certificates (a few ms): do it beside the
-    // plugin loading rather than before it.
-    let workspace = config.workspace.clone();
-    let client = tokio::task::spawn_blocking(move || match identity {
-        Identity::Host => WorkspaceClient::from_env(workspace),
-        Identity::PerUser => WorkspaceClient::host_from_env(workspace),
+    // Building the HTTP clients loads the system's CA certificates (a few ms) and reads the
+    // Databricks config file: do it beside the plugin loading rather than before it.
+    let for_workspaces = config.clone();
+    let workspaces = tokio::task::spawn_blocking(move || {
+        let credentials = match identity {
+            Identity::Host => Credentials::Own,
+            Identity::PerUser => Credentials::PerCaller,
+        };
+        Workspaces::from_config(&for_workspaces, credentials, &|name| std::env::var(name).ok())
     });
 
     // Stamps from before the load: the watcher's first rescan catches what changed during it.
@@ -89,19 +92,26 @@ pub async fn build_with(options: &ServeOptions, identity: Identity) -> anyhow::R
         ms = started.elapsed().as_millis() as u64,
         "ready"
     );
-    let client = match client.await.map_err(anyhow::Error::from).and_then(|built| built) {
-        Ok(client) => {
-            tracing::info!(host = client.host(), "workspace configured");
-            Some(client)
+    let workspaces = workspaces.await.context("setting up the workspaces")?;
+    for workspace in workspaces.entries() {
+        // Still serve when a workspace cannot be used: listing tools needs none, and each call
+        // to it says what is missing (so does `databricks-mcp doctor`).
+        match &workspace.client {
+            Ok(client) => tracing::info!(
+                workspace = %workspace.name,
+                host = client.host(),
+                auth = workspace.auth_type.unwrap_or("per-user"),
+                from = %workspace.origin,
+                "workspace configured"
+            ),
+            Err(why) => tracing::warn!(workspace = %workspace.name, "workspace unusable: {why}"),
         }
-        Err(e) => {
-            // Still serve: listing tools needs no workspace, and each call says what is missing.
-            tracing::warn!("no workspace: {e:#}; tool calls will fail until it is configured");
-            None
-        }
-    };
+    }
+    if workspaces.entries().is_empty() {
+        tracing::warn!("no workspace: tool calls will fail until DATABRICKS_HOST (or a profile) is set");
+    }
     let registry = Arc::new(Registry::new(snapshot));
-    let server = McpServer::with_identity(registry.clone(), client, config.server.max_concurrent_calls, identity);
+    let server = McpServer::with_workspaces(registry.clone(), workspaces, config.server.max_concurrent_calls, identity);
     match before {
         Some(before) => {
             let collided = errors.iter().filter(|e| e.collided).map(|e| e.file.clone()).collect();

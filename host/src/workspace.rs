@@ -1,6 +1,7 @@
 //! The host's client for the Databricks workspace API: one pooled HTTP client, the credential,
 //! retries of throttling and transient failures, and response size limits. Plugins reach it only
-//! through `call::CallState`, which checks their grants first.
+//! through `call::CallState`, which checks their grants first. Which host and credential a
+//! workspace has is decided in [`crate::auth`].
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -9,8 +10,13 @@ use anyhow::{Context as _, bail};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::auth::Credential;
 use crate::config::WorkspaceConfig;
 use crate::manifest::Method;
+
+/// Attempts at a workspace that refuses connections or whose name does not resolve: that is
+/// rarely fixed in seconds, and the caller should hear about it in seconds.
+const MAX_UNCONNECTED_ATTEMPTS: u32 = 3;
 
 /// A secret that never prints.
 #[derive(Clone)]
@@ -69,13 +75,33 @@ pub struct WorkspaceClient {
     base: reqwest::Url,
     /// `None` for the shared client of per-user mode, which only ever sends a copy made by
     /// [`Self::with_token`] for one caller's request.
-    token: Option<Secret>,
+    credential: Option<Credential>,
     config: WorkspaceConfig,
 }
 
 impl WorkspaceClient {
     /// Connect to `host` (a URL, or a bare host name meaning https) with a personal access token.
     pub fn new(host: &str, token: Secret, config: WorkspaceConfig) -> anyhow::Result<Self> {
+        Ok(Self::without_credential(host, config)?.with_token(token))
+    }
+
+    /// A copy that authenticates with `credential`; it shares the connection pool.
+    pub fn with_credential(&self, credential: Credential) -> Self {
+        Self { credential: Some(credential), ..self.clone() }
+    }
+
+    /// The pooled HTTP client, for the token requests of OAuth (same TLS roots, no redirects).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The workspace URL with a trailing slash.
+    pub fn base(&self) -> &reqwest::Url {
+        &self.base
+    }
+
+    /// A client for `host` that sends nothing until a credential is given to it.
+    pub fn without_credential(host: &str, config: WorkspaceConfig) -> anyhow::Result<Self> {
         let base = normalize_host(host)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("databricks-mcp/", env!("CARGO_PKG_VERSION")))
@@ -85,31 +111,27 @@ impl WorkspaceClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client")?;
-        Ok(Self { http, base, token: Some(token), config })
-    }
-
-    /// From `DATABRICKS_HOST` only, with no credential: per-user mode, where each request
-    /// brings its caller's token. Whatever credential the environment holds (`DATABRICKS_TOKEN`,
-    /// or the `DATABRICKS_CLIENT_ID`/`DATABRICKS_CLIENT_SECRET` of a Databricks App's service
-    /// principal) is deliberately not read: using it would make every caller act as that one
-    /// identity.
-    pub fn host_from_env(config: WorkspaceConfig) -> anyhow::Result<Self> {
-        let host = std::env::var("DATABRICKS_HOST").map_err(|_| {
-            anyhow::anyhow!("DATABRICKS_HOST is not set: set it to your workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net")
-        })?;
-        Self::without_credential(&host, config)
-    }
-
-    /// A client for `host` that sends nothing until [`Self::with_token`] gives it a token.
-    pub fn without_credential(host: &str, config: WorkspaceConfig) -> anyhow::Result<Self> {
-        let mut client = Self::new(host, Secret::new(String::new()), config)?;
-        client.token = None;
-        Ok(client)
+        Ok(Self { http, base, credential: None, config })
     }
 
     /// A copy that sends `token`, for one caller's requests; it shares the connection pool.
     pub fn with_token(&self, token: Secret) -> Self {
-        Self { token: Some(token), ..self.clone() }
+        self.with_credential(Credential::Token(token))
+    }
+
+    /// Whether this client has a credential of its own.
+    pub fn has_credential(&self) -> bool {
+        self.credential.is_some()
+    }
+
+    /// The bearer token the next request would send (`doctor` checks it can be obtained).
+    pub async fn bearer(&self) -> Result<Secret, crate::auth::AuthError> {
+        match &self.credential {
+            Some(credential) => credential.bearer().await,
+            None => Err(crate::auth::AuthError::Config(
+                "no credential: in per-user mode each request brings its own".into(),
+            )),
+        }
     }
 
     /// Whether the workspace answers HTTP at all (any status counts), for readiness probes. No
@@ -119,20 +141,6 @@ impl WorkspaceClient {
             Ok(_) => Ok(()),
             Err(e) => Err(format!("{} does not answer: {}", self.host(), error_chain(&e))),
         }
-    }
-
-    /// From `DATABRICKS_HOST` and `DATABRICKS_TOKEN`, as the Databricks CLI and SDKs read them.
-    pub fn from_env(config: WorkspaceConfig) -> anyhow::Result<Self> {
-        let host = std::env::var("DATABRICKS_HOST").map_err(|_| {
-            anyhow::anyhow!("DATABRICKS_HOST is not set: set it to your workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net")
-        })?;
-        let token = std::env::var("DATABRICKS_TOKEN").map_err(|_| {
-            anyhow::anyhow!("DATABRICKS_TOKEN is not set: set it to a personal access token of the workspace")
-        })?;
-        if token.trim().is_empty() {
-            bail!("DATABRICKS_TOKEN is empty");
-        }
-        Self::new(&host, Secret::new(token.trim().to_string()), config)
     }
 
     /// The workspace URL, for logs.
@@ -157,9 +165,18 @@ impl WorkspaceClient {
                 // A POST or PATCH that may have reached the workspace (a timeout, a dropped
                 // connection) is not sent again: creating a cluster or running a job twice is worse
                 // than an error. One that never connected is safe to retry.
-                Err(Attempt::Transport { connected, .. }) if !connected || request.method.is_idempotent() => {
+                Err(Attempt::Transport { connected: false, .. }) if attempt < MAX_UNCONNECTED_ATTEMPTS => {
                     backoff(attempt)
                 }
+                Err(Attempt::Transport { connected: false, .. }) => {
+                    let error = outcome.err().map(Attempt::into_send_error);
+                    return Err(SendError::Unavailable(format!(
+                        "{} after {attempt} attempts in {:.1} s; check the workspace URL (DATABRICKS_HOST or the profile's `host`) and the network",
+                        error.map(|e| e.to_string()).unwrap_or_default(),
+                        started.elapsed().as_secs_f64()
+                    )));
+                }
+                Err(Attempt::Transport { connected: true, .. }) if request.method.is_idempotent() => backoff(attempt),
                 _ => return outcome.map_err(Attempt::into_send_error),
             };
             let wait = wait + jitter();
@@ -201,12 +218,13 @@ impl WorkspaceClient {
                 headers.insert(n, v);
             }
         }
-        let Some(token) = &self.token else {
+        let Some(credential) = &self.credential else {
             return Err(Attempt::Fatal(SendError::Unavailable(
                 "no credential for this request: in per-user mode each request must carry its caller's Databricks token"
                     .into(),
             )));
         };
+        let token = credential.bearer().await.map_err(|e| Attempt::Fatal(SendError::Unavailable(e.to_string())))?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0))
             .map_err(|_| Attempt::Fatal(SendError::Unavailable("the token is not a valid header value".into())))?;
         auth.set_sensitive(true);
@@ -217,6 +235,10 @@ impl WorkspaceClient {
         }
         let mut response = builder.send().await.map_err(Attempt::from_reqwest)?;
         let status = response.status().as_u16();
+        if status == 401 {
+            // A revoked or expired OAuth token: fetch a new one for the next request.
+            credential.refused().await;
+        }
         let headers: Vec<(String, String)> = response
             .headers()
             .iter()
@@ -272,7 +294,8 @@ impl Attempt {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error with its sources, `: `-separated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -366,8 +389,8 @@ mod tests {
         let refused = shared.send(&request, 1024).await.unwrap_err().to_string();
         assert!(refused.contains("no credential"), "{refused}");
         let user = shared.with_token(Secret::new("dapi-user".into()));
-        assert!(user.token.as_ref().is_some_and(|t| t.expose() == "dapi-user"));
-        assert!(shared.token.is_none(), "the shared client keeps no caller's token");
+        assert!(matches!(&user.credential, Some(Credential::Token(t)) if t.expose() == "dapi-user"));
+        assert!(shared.credential.is_none(), "the shared client keeps no caller's token");
         assert!(!format!("{user:?}").contains("dapi-user"));
     }
 

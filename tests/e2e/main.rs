@@ -5,6 +5,7 @@
 //!
 //! Each test reads as a specification; `support` holds the harness that makes each a few lines.
 
+mod auth;
 mod cli;
 mod clusters;
 mod command_execution;

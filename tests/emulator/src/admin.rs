@@ -5,8 +5,9 @@
 //! - `DELETE /emulator/faults`: drop every queued fault.
 //! - `GET /emulator/requests`: `{"requests": [RecordedRequest, ...]}`.
 //! - `POST /emulator/clock` `{"transition_ms": N}`: the delay of each state-transition step.
-//! - `POST /emulator/oauth` `{"token_ttl_ms": N}`: the lifetime of OAuth tokens issued from now on
-//!   (0 restores the default hour).
+//! - `POST /emulator/oauth` `{"token_ttl_ms"?: N, "u2m_user"?: "name"}`: the lifetime of OAuth
+//!   tokens issued from now on (0 restores the default hour), and the user the scripted browser
+//!   of `/oidc/v1/authorize` signs in as.
 
 use std::{sync::Arc, time::Duration};
 
@@ -67,6 +68,7 @@ async fn set_clock(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<Cloc
 #[serde(deny_unknown_fields)]
 struct OauthBody {
     token_ttl_ms: Option<u64>,
+    u2m_user: Option<String>,
 }
 
 async fn set_oauth(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<OauthBody>) -> Json<Value> {
@@ -74,5 +76,12 @@ async fn set_oauth(State(app): State<Arc<AppState>>, ApiJson(body): ApiJson<Oaut
     if let Some(ms) = body.token_ttl_ms {
         ws.identity.token_ttl_ms = ms;
     }
-    Json(json!({ "token_ttl_ms": ws.identity.token_ttl_ms }))
+    if let Some(user) = body.u2m_user {
+        ws.identity.u2m.user = Some(user);
+    }
+    let mut answer = json!({ "token_ttl_ms": ws.identity.token_ttl_ms });
+    if let Some(user) = &ws.identity.u2m.user {
+        answer["u2m_user"] = json!(user);
+    }
+    Json(answer)
 }

@@ -66,6 +66,8 @@ pub(crate) struct Directory {
     issued: BTreeMap<String, Issued>,
     /// How long issued OAuth tokens live; 0 means the default hour.
     pub token_ttl_ms: u64,
+    /// Sign-ins in progress and refresh tokens of OAuth U2M (`oauth`).
+    pub u2m: super::oauth::U2m,
 }
 
 /// The lifetime the service gives workspace OAuth tokens.
@@ -145,6 +147,12 @@ impl Directory {
             return None;
         }
         let principal_id = principal_id.clone();
+        Some(self.issue_to(principal_id, now_ms))
+    }
+
+    /// Issues a token for a principal that has proved who it is (OAuth U2M); returns the token
+    /// and its lifetime in seconds.
+    pub fn issue_to(&mut self, principal_id: String, now_ms: u64) -> (String, u64) {
         let ttl_ms = if self.token_ttl_ms == 0 { DEFAULT_TOKEN_TTL_MS } else { self.token_ttl_ms };
         // Expired tokens are forgotten here, so a long-running emulator does not accumulate them.
         self.issued.retain(|_, t| t.expires_at_ms > now_ms);
@@ -154,7 +162,7 @@ impl Directory {
             "dose".chars().chain((0..60).map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))).collect();
         self.issued.insert(token.clone(), Issued { principal_id, expires_at_ms: now_ms + ttl_ms });
         // Round up, so a sub-second test lifetime is not reported as 0 (which clients read as "expired").
-        Some((token, ttl_ms.div_ceil(1000)))
+        (token, ttl_ms.div_ceil(1000))
     }
 }
 

@@ -72,4 +72,5 @@ pub(crate) fn oidc_router() -> Router<Arc<AppState>> {
         .route("/.well-known/databricks-config", get(oauth::host_metadata))
         .route("/oidc/.well-known/oauth-authorization-server", get(oauth::discovery))
         .route("/oidc/v1/token", post(oauth::token))
+        .route("/oidc/v1/authorize", get(oauth::authorize))
 }
