@@ -6,6 +6,7 @@
 //! cancelled or runs out of time and its store is dropped, the caller can still send the
 //! compensations the plugin registered.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,9 @@ pub struct CallEnv {
     pub read_only_sends: bool,
     /// Resource links the plugin attached to a tool call's result (`link-resource`).
     pub links: Mutex<Vec<crate::content::Resource>>,
+    /// The workspace refused the credential (HTTP 401) during this call: a failure then says
+    /// what to fix, which the plugin cannot know.
+    pub refused: AtomicBool,
 }
 
 impl std::fmt::Debug for CallEnv {
@@ -233,7 +237,12 @@ impl bindings::databricks_mcp::plugin::workspace::Host for CallState {
             }
         }
         match result {
-            Ok(r) => Ok(WitResponse { status: r.status, headers: r.headers, body: r.body }),
+            Ok(r) => {
+                if r.status == 401 {
+                    env.refused.store(true, Ordering::Relaxed);
+                }
+                Ok(WitResponse { status: r.status, headers: r.headers, body: r.body })
+            }
             Err(SendError::TooLarge { limit }) => Err(WitSendError::LimitExceeded(format!(
                 "the response to {} {} is larger than the limit of {} MiB",
                 request.method,
@@ -396,6 +405,7 @@ mod tests {
             compensations: Mutex::new(Vec::new()),
             read_only_sends: false,
             links: Mutex::new(Vec::new()),
+            refused: AtomicBool::new(false),
         }
     }
 

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -362,8 +363,9 @@ impl Plugin {
         let invocation = Invocation::Tool { name: own_name.to_string(), arguments: arguments.to_string() };
         let (returned, env) = self.run(tool, invocation, request, client, false).await?;
         let Returned::Tool(result) = returned else { unreachable!("a tool call returns a tool result") };
-        let mut output =
-            result.map_err(|e| CallFailure::Tool(tool_error_text(e))).and_then(|o| self.check_output(tool, o))?;
+        let mut output = result
+            .map_err(|e| refusal_explained(CallFailure::Tool(tool_error_text(e)), &env))
+            .and_then(|o| self.check_output(tool, o))?;
         output.links = self.accept_links(tool, &env);
         Ok(output)
     }
@@ -399,10 +401,10 @@ impl Plugin {
         request: CallRequest,
         client: Option<WorkspaceClient>,
     ) -> Result<content::ResourcePage, CallFailure> {
-        let (returned, _) =
+        let (returned, env) =
             self.run("resources/list", Invocation::ListResources(cursor), request, client, self.read_only).await?;
         let Returned::Page(page) = returned else { unreachable!("resources/list returns a page") };
-        let page: content::ResourcePage = page.map_err(content_error)?.into();
+        let page: content::ResourcePage = page.map_err(|e| refusal_explained(content_error(e), &env))?.into();
         let plugin = &self.manifest.name;
         Ok(content::ResourcePage {
             resources: page.resources.into_iter().map(|r| r.placed(plugin)).collect(),
@@ -424,10 +426,11 @@ impl Plugin {
                 content::absolute(plugin, &crate::call::sanitize(uri, 200))
             )));
         }
-        let (returned, _) =
+        let (returned, env) =
             self.run("resources/read", Invocation::Read(uri.to_string()), request, client, self.read_only).await?;
         let Returned::Read(contents) = returned else { unreachable!("resources/read returns contents") };
-        let contents: Vec<content::Contents> = contents.map_err(content_error)?.into_iter().map(Into::into).collect();
+        let contents: Vec<content::Contents> =
+            contents.map_err(|e| refusal_explained(content_error(e), &env))?.into_iter().map(Into::into).collect();
         // Reading is how a client gets what was too large for a tool result, so the bound is the
         // size of a workspace response rather than of a tool's output.
         let bytes: usize = contents.iter().map(|c| c.body.len()).sum();
@@ -469,10 +472,11 @@ impl Plugin {
             )));
         }
         let own = self.own_prompt_names.get(name).cloned().unwrap_or_else(|| name.to_string());
-        let (returned, _) =
+        let (returned, env) =
             self.run("prompts/get", Invocation::Prompt(own, arguments), request, client, self.read_only).await?;
         let Returned::Prompt(rendered) = returned else { unreachable!("prompts/get returns a prompt") };
-        let mut rendered: content::RenderedPrompt = rendered.map_err(content_error)?.into();
+        let mut rendered: content::RenderedPrompt =
+            rendered.map_err(|e| refusal_explained(content_error(e), &env))?.into();
         let plugin = &self.manifest.name;
         let output: usize = rendered
             .messages
@@ -585,6 +589,7 @@ impl Plugin {
             compensations: Mutex::new(Vec::new()),
             read_only_sends,
             links: Mutex::new(Vec::new()),
+            refused: AtomicBool::new(false),
         });
         let (stdout, stderr) = CallState::pipes();
         let code = self.code.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -767,6 +772,7 @@ async fn read_manifest(code: &Code, file: &Path) -> Result<Described, String> {
         compensations: Mutex::new(Vec::new()),
         read_only_sends: true,
         links: Mutex::new(Vec::new()),
+        refused: AtomicBool::new(false),
     });
     let (stdout, stderr) = CallState::pipes();
     let mut store = new_store(&code.tier.engine, CallState::new(env, stdout, stderr.clone()));
@@ -867,6 +873,22 @@ fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<Stri
 
 /// A plugin's error from a content call: not-found and bad arguments keep their kind (they
 /// map to their own JSON-RPC errors); the rest read as for a tool.
+/// A failure of a call during which the workspace refused the credential (HTTP 401) says what
+/// to fix: the plugin only saw the workspace's "invalid token", and cannot know which setting
+/// (or sign-in) the token came from.
+fn refusal_explained(failure: CallFailure, env: &CallEnv) -> CallFailure {
+    if !env.refused.load(Ordering::Relaxed) {
+        return failure;
+    }
+    let hint = env.client.as_ref().map_or("", WorkspaceClient::refusal_hint);
+    let note = format!("\n\nThe workspace refused the credential (HTTP 401): {hint}.");
+    match failure {
+        CallFailure::Tool(m) => CallFailure::Tool(m + &note),
+        CallFailure::NotFound(m) => CallFailure::NotFound(m + &note),
+        other => other,
+    }
+}
+
 fn content_error(error: bindings::ToolError) -> CallFailure {
     use bindings::ToolError as E;
     match error {

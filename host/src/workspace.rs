@@ -4,6 +4,7 @@
 //! workspace has is decided in [`crate::auth`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -76,6 +77,9 @@ pub struct WorkspaceClient {
     /// `None` for the shared client of per-user mode, which only ever sends a copy made by
     /// [`Self::with_token`] for one caller's request.
     credential: Option<Credential>,
+    /// What to do when the workspace refuses the credential (HTTP 401), for tool errors:
+    /// which setting to fix, or `auth login` again.
+    refusal_hint: Option<Arc<str>>,
     config: WorkspaceConfig,
 }
 
@@ -111,12 +115,25 @@ impl WorkspaceClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client")?;
-        Ok(Self { http, base, credential: None, config })
+        Ok(Self { http, base, credential: None, refusal_hint: None, config })
     }
 
     /// A copy that sends `token`, for one caller's requests; it shares the connection pool.
     pub fn with_token(&self, token: Secret) -> Self {
         self.with_credential(Credential::Token(token))
+    }
+
+    /// A copy whose refused credential is explained by `hint` (see [`Self::refusal_hint`]).
+    pub fn with_refusal_hint(mut self, hint: String) -> Self {
+        self.refusal_hint = Some(hint.into());
+        self
+    }
+
+    /// What the caller should do when the workspace refused this client's credential.
+    pub fn refusal_hint(&self) -> &str {
+        self.refusal_hint.as_deref().unwrap_or(
+            "the token is invalid or expired: fix the credential (`databricks-mcp doctor` says which setting)",
+        )
     }
 
     /// Whether this client has a credential of its own.

@@ -350,6 +350,16 @@ async fn each_misconfiguration_is_explained_by_doctor_and_by_calls() {
     );
     let run = cases[2].0.run(&["call", "list_clusters"]).await.expect(2);
     assert!(run.stderr().contains("has no profile [prod]"), "{}", run.stderr());
+    // A refused token is explained in the tool's error, with the setting it came from.
+    let run = cases[6].0.run(&["call", "list_clusters"]).await.expect(1);
+    assert!(
+        run.stderr().contains("refused the credential (HTTP 401)")
+            && run.stderr().contains("invalid or expired")
+            && run.stderr().contains("DATABRICKS_TOKEN"),
+        "{}",
+        run.all()
+    );
+    assert_no_secret(&run.all(), &["dapi-revoked-0000".into()]);
     let run = cases[4].0.run(&["call", "list_clusters"]).await.expect(1);
     assert!(
         run.stderr().contains("could not reach the workspace") && run.stderr().contains("3 attempts"),

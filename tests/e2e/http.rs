@@ -358,8 +358,18 @@ async fn two_users_calling_at_once_each_see_only_their_own_data() {
     assert!(count(DEMO_TOKEN) >= rounds && count(ALICE_TOKEN) >= rounds, "{sent:?}");
     assert_eq!(count(DEMO_TOKEN) + count(ALICE_TOKEN), sent.len(), "no request with another credential: {sent:?}");
 
+    // A caller whose own token the workspace refuses is told to sign in again, not to fix a
+    // setting of the server; the next caller is unaffected.
+    let expired = host.client_with(None, &[("x-forwarded-access-token", "dapi-expired-user-0000")]).await;
+    let refused = call(&expired, "list_clusters", json!({})).await;
+    assert_eq!(refused.is_error, Some(true));
+    let text = crate::support::text_of(&refused);
+    assert!(text.contains("refused the credential (HTTP 401)") && text.contains("sign in again"), "{text}");
+    assert!(!text.contains("dapi-expired-user-0000"), "{text}");
+    assert_eq!(cluster_ids(&ok(&alice, "list_clusters", json!({})).await), alice_sees);
+
     let log = host.log();
-    for secret in [DEMO_TOKEN, ALICE_TOKEN, "app-secret-never-used"] {
+    for secret in [DEMO_TOKEN, ALICE_TOKEN, "app-secret-never-used", "dapi-expired-user-0000"] {
         assert!(!log.contains(secret), "the host log never holds a credential");
     }
 }

@@ -247,3 +247,95 @@ async fn a_job_definition_reads_as_json() {
         job["settings"]["tasks"].as_array().unwrap().iter().map(|t| t["task_key"].as_str().unwrap()).collect();
     assert_eq!(tasks, ["ingest", "transform", "publish"]);
 }
+
+/// The resource links of a tool result.
+fn links(result: &rmcp::model::CallToolResult) -> Vec<Value> {
+    let content = serde_json::to_value(&result.content).unwrap();
+    content.as_array().unwrap().iter().filter(|c| c["type"] == "resource_link").cloned().collect()
+}
+
+#[tokio::test]
+async fn a_truncated_query_result_links_the_whole_result_as_csv() {
+    let h = Harness::start(&["sql"]).await;
+    let statement =
+        "SELECT trip_id, payment_type, 'a, \"quoted\" cell' AS note FROM main.default.trips ORDER BY trip_id";
+    let result =
+        h.call("execute_sql", json!({"statement": statement, "warehouse_id": "5a1f0c0ffee00001", "max_rows": 5})).await;
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["truncated"], true);
+    let id = structured["statement_id"].as_str().unwrap();
+    let links = links(&result);
+    assert_eq!(links.len(), 1, "{links:?}");
+    let uri = format!("databricks://sql/statement/{id}/result");
+    assert_eq!(links[0]["uri"], uri);
+    assert_eq!(links[0]["mimeType"], "text/csv");
+    assert!(crate::support::text_of(&result).contains(&uri), "the text names the resource too");
+
+    let read = read(&h, &uri).await;
+    assert_eq!(read["contents"][0]["mimeType"], "text/csv");
+    let csv = read["contents"][0]["text"].as_str().unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 21, "a header and all 20 rows:\n{csv}");
+    assert_eq!(lines[0], "trip_id,payment_type,note");
+    assert!(lines[1].starts_with("1,") && lines[20].starts_with("20,"), "{csv}");
+    assert!(lines[1].ends_with(",\"a, \"\"quoted\"\" cell\""), "RFC 4180 quoting: {}", lines[1]);
+
+    // A window that holds the whole result links nothing; get_statement links like execute_sql.
+    let whole =
+        h.call("execute_sql", json!({"statement": "SELECT 1 AS one", "warehouse_id": "5a1f0c0ffee00001"})).await;
+    assert!(self::links(&whole).is_empty(), "{whole:?}");
+    let page = h.call("get_statement", json!({"statement_id": id, "row_offset": 5, "max_rows": 5})).await;
+    assert_eq!(self::links(&page).len(), 1, "{page:?}");
+
+    let (code, message) = read_error(&h, "databricks://sql/statement/no-such-statement/result").await;
+    assert_eq!(code, -32002, "{message}");
+}
+
+#[tokio::test]
+async fn a_table_sample_reads_its_first_rows_on_a_running_warehouse() {
+    let h = Harness::start(&["sql", "unity-catalog"]).await;
+    let result = read(&h, "databricks://sql/table/main/default/trips/sample").await;
+    assert_eq!(result["contents"][0]["mimeType"], "application/json");
+    let sample: Value = serde_json::from_str(result["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(sample["table"], "main.default.trips");
+    assert_eq!(sample["warehouse_id"], "5a1f0c0ffee00001", "the running warehouse, not the stopped one");
+    assert_eq!(sample["columns"][0], json!({"name": "trip_id", "type": "BIGINT"}));
+    let rows = sample["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows[0][0], json!(1), "typed values");
+    let sent: Value = serde_json::from_str(&h.requests_to("POST", "/api/2.0/sql/statements")[0].body).unwrap();
+    assert_eq!(sent["statement"], "SELECT * FROM `main`.`default`.`trips` LIMIT 20");
+
+    let (code, message) = read_error(&h, "databricks://sql/table/main/default/nosuch/sample").await;
+    assert_eq!(code, -32002, "{message}");
+    assert!(message.contains("TABLE_OR_VIEW_NOT_FOUND"), "the warehouse's own message: {message}");
+}
+
+#[tokio::test]
+async fn read_only_mode_refuses_a_table_sample_which_needs_a_statement() {
+    let h = Setup::new(&["sql"]).config("[policy]\nread_only = true").start().await;
+    let (code, message) = read_error(&h, "databricks://sql/table/main/default/trips/sample").await;
+    assert_eq!(code, -32603, "a refusal, not a missing resource: {message}");
+    assert!(message.contains("read-only mode"), "{message}");
+    assert!(h.requests_to("POST", "/api/2.0/sql/statements").is_empty(), "nothing was run");
+}
+
+#[tokio::test]
+async fn a_long_run_output_links_the_whole_output() {
+    let h = Harness::start(&["jobs"]).await;
+    let result = h.call("get_run_output", json!({"run_id": 1021, "max_chars": 100})).await;
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let links = links(&result);
+    let uris: Vec<&str> = links.iter().map(|l| l["uri"].as_str().unwrap()).collect();
+    assert!(uris.contains(&"databricks://jobs/run/102102/output"), "the failed task's output: {uris:?}");
+    let read = read(&h, "databricks://jobs/run/102102/output").await;
+    let whole = read["contents"][0]["text"].as_str().unwrap();
+    let (_, outputs) = h.ok("get_run_output", json!({"run_id": 102102})).await;
+    let trace = outputs["outputs"][0]["output"]["error_trace"].as_str().unwrap();
+    assert!(trace.chars().count() > 100 && whole.contains(trace), "the whole trace is in the resource:\n{whole}");
+
+    // Nothing cut, nothing linked.
+    let result = h.call("get_run_output", json!({"run_id": 1021, "max_chars": 20000})).await;
+    assert!(self::links(&result).is_empty(), "{result:?}");
+}

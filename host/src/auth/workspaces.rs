@@ -169,7 +169,10 @@ impl Workspaces {
             ));
         }
         match caller {
-            Some(token) => Ok(client.with_token(token.clone())),
+            Some(token) => Ok(client.with_token(token.clone()).with_refusal_hint(
+                "your own Databricks token, which this request carried, is invalid or expired: sign in again (in Databricks Apps, reload the app)"
+                    .into(),
+            )),
             None => Err("this server acts as each caller, and this request carried no Databricks credential".into()),
         }
     }
@@ -358,7 +361,7 @@ pub fn connect(
                 client.http().clone(),
                 client.base().clone(),
                 grant,
-                hint,
+                hint.clone(),
                 None,
             )))
         }
@@ -378,12 +381,12 @@ pub fn connect(
                 client.http().clone(),
                 client.base().clone(),
                 grant,
-                hint,
+                hint.clone(),
                 sign_in.access,
             )))
         }
     };
-    Ok((client.with_credential(credential), Some(method)))
+    Ok((client.with_credential(credential).with_refusal_hint(hint), Some(method)))
 }
 
 fn no_credentials(settings: &Settings, host: &str) -> String {

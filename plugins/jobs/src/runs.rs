@@ -228,7 +228,20 @@ pub(crate) fn get_run_output(ctx: &Context, args: GetRunOutput) -> Result<Output
         let output: Json<RunOutput> = ctx.get(&path("runs/get-output"), &[("run_id", task.run_id.to_string())])?;
         let state = task.state().summary();
         lines.push(format!("{} (task run {}): {state}", task.task_key, task.run_id));
-        lines.extend(output_lines(&output.get()?, max, task.state().is_terminal()));
+        let (shown, cut) = output_lines(&output.get()?, max, task.state().is_terminal());
+        lines.extend(shown);
+        if cut {
+            // The whole output is one resource read away; link it rather than have the client
+            // raise max_chars and call again.
+            let uri = format!("run/{}/output", task.run_id);
+            lines.push(format!("  [The whole output is the resource databricks://jobs/{uri}.]"));
+            ctx.link_resource(
+                ResourceLink::new(uri, format!("output of task run {}", task.run_id))
+                    .title(format!("Output of {} (task run {})", task.task_key, task.run_id))
+                    .description(format!("The whole output of task `{}` of run {}", task.task_key, args.run_id))
+                    .mime_type("text/plain"),
+            );
+        }
         outputs.push(TaskOutput { task_key: task.task_key, run_id: task.run_id, state, output });
     }
     if !omitted.is_empty() {
@@ -241,8 +254,20 @@ pub(crate) fn get_run_output(ctx: &Context, args: GetRunOutput) -> Result<Output
     Ok(Output::new(lines.join("\n"), RunOutputs { run_id: args.run_id, outputs, omitted_task_keys: omitted }))
 }
 
-fn output_lines(output: &RunOutput, max: usize, finished: bool) -> Vec<String> {
+/// The text lines of one task's output, each part cut to `max` characters, and whether any was.
+fn output_lines(output: &RunOutput, max: usize, finished: bool) -> (Vec<String>, bool) {
     let mut lines = Vec::new();
+    let longest = [
+        output.error.as_deref(),
+        output.error_trace.as_deref(),
+        output.notebook_output.as_ref().and_then(|n| n.result.as_deref()),
+        output.logs.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| t.chars().count())
+    .max()
+    .unwrap_or(0);
     let cut = |text: &str| {
         let (shown, cut) = truncate(text, max);
         if cut {
@@ -266,7 +291,7 @@ fn output_lines(output: &RunOutput, max: usize, finished: bool) -> Vec<String> {
     if lines.is_empty() {
         lines.push(if finished { "  No output." } else { "  No output yet: the task has not finished." }.to_string());
     }
-    lines
+    (lines, longest > max)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,10 @@
 //! compact table for the model plus typed rows for programs, within a row and byte budget, with
 //! `truncated` and `next_row_offset` when there is more.
 //!
+//! A truncated result links the whole result as the resource
+//! `databricks://sql/statement/<id>/result` (CSV); `databricks://sql/table/<catalog>/<schema>/<table>/sample`
+//! reads a table's first rows.
+//!
 //! The warehouse defaults to the operator's setting `warehouse_id` (`[plugins.sql.settings]` in
 //! the host's configuration) when a call does not name one.
 
@@ -19,7 +23,7 @@ use std::time::Duration;
 use databricks_mcp_sdk::prelude::*;
 use databricks_mcp_sdk::{Method, Request, segment};
 
-use content::optimize_query;
+use content::{optimize_query, statement_result, table_sample};
 use statement::{DEFAULT_BYTES, DEFAULT_ROWS, MAX_BYTES, MAX_ROWS, STATEMENTS, StatementResult, Window};
 use warehouse::{EDITABLE_FIELDS, WAREHOUSES, Warehouse, WarehouseSpec, WarehouseState};
 
@@ -156,7 +160,27 @@ fn execute_sql(ctx: &Context, args: ExecuteSql) -> Result<Output<StatementResult
     let wait = statement::budget(ctx, args.wait_seconds.unwrap_or(120).min(840));
     let raw = statement::wait(ctx, submitted, wait)?;
     let (text, result) = statement::result(ctx, raw, Some(warehouse_id), window(None, args.max_rows, args.max_bytes))?;
-    Ok(Output::new(text, result))
+    Ok(Output::new(link_whole_result(ctx, text, &result), result))
+}
+
+/// A window that stops before the end of the result links the whole result as a resource
+/// (CSV), so a client can read it in one go instead of paging.
+fn link_whole_result(ctx: &Context, mut text: String, result: &StatementResult) -> String {
+    if result.truncated {
+        let uri = format!("statement/{}/result", result.statement_id);
+        text.push_str(&format!("\nThe whole result is the resource databricks://sql/{uri} (CSV)."));
+        ctx.link_resource(
+            ResourceLink::new(uri, format!("result of statement {}", result.statement_id))
+                .title("SQL statement result")
+                .description(format!(
+                    "All {} rows of statement {} as CSV",
+                    result.total_row_count.unwrap_or(0),
+                    result.statement_id
+                ))
+                .mime_type("text/csv"),
+        );
+    }
+    text
 }
 
 /// Arguments of `get_statement`.
@@ -193,7 +217,7 @@ fn get_statement(ctx: &Context, args: GetStatement) -> Result<Output<StatementRe
         return Err(ToolError::invalid(format!("row_offset {offset} is past the end of the result ({total} rows)")));
     }
     let (text, result) = statement::result(ctx, raw, None, window(args.row_offset, args.max_rows, args.max_bytes))?;
-    Ok(Output::new(text, result))
+    Ok(Output::new(link_whole_result(ctx, text, &result), result))
 }
 
 /// Arguments naming one statement.
@@ -498,5 +522,6 @@ databricks_mcp_sdk::plugin! {
         delete_warehouse,
         wait_for_warehouse,
     ],
+    resources: [statement_result, table_sample],
     prompts: [optimize_query],
 }

@@ -105,7 +105,7 @@ pub struct RawError {
 }
 
 #[schema]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RawManifest {
     #[serde(default)]
     pub schema: Option<RawSchema>,
@@ -201,7 +201,7 @@ pub fn get(ctx: &Context, statement_id: &str) -> Result<RawStatement> {
     ctx.get(&format!("{STATEMENTS}/{}", segment(statement_id)), &[])
 }
 
-fn chunk(ctx: &Context, statement_id: &str, index: u64) -> Result<RawChunk> {
+pub fn chunk(ctx: &Context, statement_id: &str, index: u64) -> Result<RawChunk> {
     ctx.get(&format!("{STATEMENTS}/{}/result/chunks/{index}", segment(statement_id)), &[])
 }
 

@@ -32,7 +32,8 @@ pub struct TableUri {
 
 /// The schema of a Unity Catalog table or view, as JSON: its type, format, owner, comment and
 /// columns (name, type, nullability, comment), e.g. `databricks://unity-catalog/table/main/default/trips`.
-/// Read it before writing SQL against the table.
+/// Read it before writing SQL against the table; its first rows are
+/// `databricks://sql/table/<catalog>/<schema>/<table>/sample`.
 #[resource(uri = "table/{catalog}/{schema}/{table}", title = "Table schema", mime_type = "application/json")]
 pub fn table_schema(ctx: &Context, vars: TableUri) -> Result<Contents> {
     let full = format!("{}.{}.{}", vars.catalog, vars.schema, vars.table);
@@ -101,7 +102,8 @@ pub fn explore_catalog(ctx: &Context, args: ExploreCatalog) -> Result<Prompt> {
          (its columns and types) or call `get_table`.\n\
          3. Call `get_table_lineage` on the main tables to see what feeds them and what reads them.\n\
          4. Call `get_effective_grants` on the catalog to see who may use it.\n\
-         5. To look at the data, query a few rows with `execute_sql` (`SELECT * FROM {catalog}.<schema>.<table> LIMIT 10`).\n\n\
+         5. To look at the data, read the resource `databricks://sql/table/{catalog}/<schema>/<table>/sample` (its first \
+         rows) or query with `execute_sql` (`SELECT * FROM {catalog}.<schema>.<table> LIMIT 10`).\n\n\
          Finish with a short map of the catalog: each schema, what its tables hold, how they relate, and anything \
          that looks unused, undocumented (no comment) or over-shared.",
         info["owner"].as_str().unwrap_or("unknown"),
