@@ -24,6 +24,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -112,6 +113,13 @@ impl HttpSetup {
         let app = router(state.clone(), mcp_service(&server, sessions.clone()));
         let stop_accepting = CancellationToken::new();
         let stop = stop_accepting.clone();
+        // Without TCP_NODELAY an SSE response, written in several small pieces, waits on the
+        // client's delayed ACK: measured, every legacy-session call took 44 ms even alone.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("could not set TCP_NODELAY on a connection: {e}");
+            }
+        });
         let mut serving =
             tokio::spawn(
                 async move { axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await },
