@@ -5,7 +5,11 @@
 //! - legacy sessions (the `initialize` handshake, as most clients use today): every response is
 //!   an SSE stream;
 //! - the current revision (`server/discover`, stateless): a call that sends no progress is
-//!   answered with plain JSON.
+//!   answered with plain JSON;
+//! - and the same stateless requests from a lean load generator (`wire`): each client POSTs a
+//!   prepared JSON-RPC body on a kept-alive connection and checks the answer, as `wrk` would. An
+//!   rmcp client costs about as much CPU per call as the server does; on two shared cores this
+//!   phase shows what the server gives when its clients cost little.
 //!
 //! Prints throughput, latency percentiles, the host's CPU time per call and its resident memory
 //! sampled every second, so a leak shows as growth between the first and the last sample.
@@ -13,7 +17,7 @@
 //!
 //! `HTTP_BENCH_SECONDS` sets the length of each phase (default 20; the issue's memory check is
 //! 300), `HTTP_BENCH_CLIENTS` the number of clients (default 64), `HTTP_BENCH_PHASES` which phases
-//! run (`legacy,current` by default).
+//! run (`legacy,current,wire` by default).
 
 #![allow(clippy::unwrap_used, reason = "a benchmark that cannot measure should stop")]
 
@@ -58,46 +62,87 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism()?
     );
 
-    let phases = std::env::var("HTTP_BENCH_PHASES").unwrap_or_else(|_| "legacy,current".into());
+    let phases = std::env::var("HTTP_BENCH_PHASES").unwrap_or_else(|_| "legacy,current,wire".into());
     for phase in phases.split(',') {
-        let lifecycle = match phase.trim() {
-            "legacy" => ClientLifecycleMode::Initialize,
-            "current" => ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
-            other => anyhow::bail!("unknown phase {other:?}: expected legacy or current"),
+        let (label, lifecycle) = match phase.trim() {
+            "legacy" => ("legacy sessions (initialize; SSE responses)", Some(ClientLifecycleMode::Initialize)),
+            "current" => (
+                "current revision (server/discover; stateless, JSON responses)",
+                Some(ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] }),
+            ),
+            "wire" => ("current revision from a lean load generator (prepared POSTs, kept-alive connections)", None),
+            other => anyhow::bail!("unknown phase {other:?}: expected legacy, current or wire"),
         };
-        run_phase(phase.trim(), lifecycle, &url, pid, clients, seconds).await?;
+        println!("- {label}");
+        let mut clients_of_phase = Vec::new();
+        for _ in 0..clients {
+            clients_of_phase.push(Arc::new(match &lifecycle {
+                Some(lifecycle) => {
+                    // rmcp's default HTTP client keeps no idle connection (a new TCP connection per
+                    // POST). Clients in the field (Node's fetch, Python's httpx) keep theirs alive:
+                    // so does each of these, with a pool of its own as a separate process would have.
+                    let config = StreamableHttpClientTransportConfig::with_uri(url.clone());
+                    let transport = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
+                    Driver::Rmcp(().serve_with_lifecycle(transport, lifecycle.clone()).await?)
+                }
+                None => Driver::Wire(reqwest::Client::new(), url.clone()),
+            }));
+        }
+        run_phase(clients_of_phase, pid, seconds).await?;
     }
     host.kill().await?;
     Ok(())
 }
 
-/// One phase: `clients` sessions of one protocol generation, calling for `seconds`.
-async fn run_phase(
-    phase: &str,
-    lifecycle: ClientLifecycleMode,
-    url: &str,
-    pid: u32,
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<()> {
-    let label = match phase {
-        "legacy" => "legacy sessions (initialize; SSE responses)",
-        _ => "current revision (server/discover; stateless, JSON responses)",
-    };
-    println!("- {label}");
-    let mut sessions = Vec::new();
-    for _ in 0..clients {
-        // rmcp's default HTTP client keeps no idle connection (a new TCP connection per POST).
-        // Clients in the field (Node's fetch, Python's httpx) keep theirs alive: so does each of
-        // these, with a pool of its own as a separate process would have.
-        let config = StreamableHttpClientTransportConfig::with_uri(url.to_string());
-        let transport = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
-        sessions.push(Arc::new(().serve_with_lifecycle(transport, lifecycle.clone()).await?));
+/// A client of one phase.
+enum Driver {
+    Rmcp(rmcp::service::RunningService<rmcp::RoleClient, ()>),
+    Wire(reqwest::Client, String),
+}
+
+impl Driver {
+    async fn call(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Rmcp(session) => {
+                let params = CallToolRequestParams::new("get_cluster")
+                    .with_arguments(json!({"cluster_id": CLUSTER}).as_object().unwrap().clone());
+                let result = session.call_tool(params).await?;
+                anyhow::ensure!(result.is_error != Some(true), "get_cluster failed: {result:?}");
+            }
+            Self::Wire(client, url) => {
+                let response = client
+                    .post(url)
+                    .header("accept", "application/json, text/event-stream")
+                    .header("content-type", "application/json")
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", "tools/call")
+                    .header("mcp-name", "get_cluster")
+                    .body(WIRE_CALL)
+                    .send()
+                    .await?;
+                anyhow::ensure!(response.status().is_success(), "HTTP {}", response.status());
+                let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+                anyhow::ensure!(
+                    body["result"]["structuredContent"]["cluster_id"] == CLUSTER,
+                    "get_cluster failed: {body}"
+                );
+            }
+        }
+        Ok(())
     }
+}
+
+const CLUSTER: &str = "0101-000000-shared01";
+
+/// One stateless `tools/call` of the current revision, as a client would send it.
+const WIRE_CALL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_cluster","arguments":{"cluster_id":"0101-000000-shared01"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"http-load","version":"0"},"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+
+/// One phase: each client calling `get_cluster` in a loop for `seconds`.
+async fn run_phase(sessions: Vec<Arc<Driver>>, pid: u32, seconds: u64) -> anyhow::Result<()> {
     // Warm-up: every session makes a few calls before the clock starts.
     for session in &sessions {
         for _ in 0..3 {
-            call(session).await?;
+            session.call().await?;
         }
     }
 
@@ -121,7 +166,7 @@ async fn run_phase(
             let mut errors = 0u64;
             while Instant::now() < deadline {
                 let at = Instant::now();
-                match call(&session).await {
+                match session.call().await {
                     Ok(()) => latencies.push(at.elapsed()),
                     Err(_) => errors += 1,
                 }
@@ -178,14 +223,6 @@ async fn run_phase(
         );
     }
     drop(sessions);
-    Ok(())
-}
-
-async fn call(session: &rmcp::service::RunningService<rmcp::RoleClient, ()>) -> anyhow::Result<()> {
-    let params = CallToolRequestParams::new("get_cluster")
-        .with_arguments(json!({"cluster_id": "0101-000000-shared01"}).as_object().unwrap().clone());
-    let result = session.call_tool(params).await?;
-    anyhow::ensure!(result.is_error != Some(true), "get_cluster failed: {result:?}");
     Ok(())
 }
 
