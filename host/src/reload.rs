@@ -19,10 +19,15 @@
 //!
 //! Reloads run one at a time, on one task. A config file change re-reads the config and reloads
 //! every plugin with it; a config that does not parse keeps the previous one.
+//!
+//! The directory itself may be replaced: deleted and made again, or a symlink to it pointed at
+//! another directory (`ln -sfn v2 plugins`, as deployments swap versions). Its parent is watched
+//! for that, and a rescan that finds the name leading to another directory watches that one and
+//! compares its files by name with what served, so a plugin whose bytes did not change stays.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -114,11 +119,23 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         None => None,
     };
 
+    // The directory's name in its parent, symlinks not followed: replacing the directory (or
+    // re-pointing the link) is an event on this name in the parent.
+    let name = match (watch.plugin_dir.parent(), watch.plugin_dir.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            parent.canonicalize().ok().map(|parent| parent.join(name))
+        }
+        _ => None,
+    };
+
     let (tx, rx) = mpsc::unbounded_channel();
-    let (events_dir, events_config) = (dir.clone(), config_path.clone());
+    let current = Arc::new(RwLock::new(dir.clone()));
+    let (events_dir, events_name, events_config) = (current.clone(), name.clone(), config_path.clone());
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
         Ok(event) => {
-            if let Some(change) = classify(&event, &events_dir, events_config.as_deref()) {
+            let dir = events_dir.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(change) = classify(&event, &dir, events_name.as_deref(), events_config.as_deref()) {
                 let _ = tx.send((change, ends_a_write(&event.kind)));
             }
         }
@@ -128,12 +145,21 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
     watcher
         .watch(&dir, RecursiveMode::NonRecursive)
         .with_context(|| format!("watching the plugin directory {}", dir.display()))?;
+    let mut parents: Vec<&Path> = Vec::new();
     if let Some(parent) = config_path.as_deref().and_then(Path::parent)
         && parent != dir
     {
         watcher
             .watch(parent, RecursiveMode::NonRecursive)
             .with_context(|| format!("watching the config file's directory {}", parent.display()))?;
+        parents.push(parent);
+    }
+    if let Some(parent) = name.as_deref().and_then(Path::parent)
+        && !parents.contains(&parent)
+        && let Err(e) = watcher.watch(parent, RecursiveMode::NonRecursive)
+    {
+        // Changes inside the directory still reload; only its replacement goes unseen.
+        tracing::warn!(dir = %parent.display(), "cannot watch the plugin directory's parent, so a replaced plugin directory will not be seen: {e}");
     }
     tracing::info!(dir = %dir.display(), config = ?config_path, "watching for plugin and config changes (hot reload)");
 
@@ -149,6 +175,7 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         // Files that appeared during the start-up load have no stamp: the first rescan reads them.
         files.entry(absolute(&dir, &plugin.file)).or_default().serving = Some(plugin.clone());
     }
+    let watched = dir_id(&dir);
     let reloader = Reloader {
         runtime: watch.runtime,
         registry: watch.registry,
@@ -161,9 +188,18 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         config: watch.config,
         files,
         on_change: watch.on_change,
+        watched,
+        current,
+        watcher,
     };
-    tokio::spawn(reloader.run(rx, watcher));
+    tokio::spawn(reloader.run(rx));
     Ok(())
+}
+
+/// What tells a directory from another made at the same path: its device and inode.
+fn dir_id(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
 
 fn absolute(dir: &Path, file: &Path) -> PathBuf {
@@ -184,7 +220,9 @@ fn ends_a_write(kind: &EventKind) -> bool {
 
 /// Which change an event is about, if any. Opening and reading files (the reloader's own reads
 /// among them) are not changes; a write being closed is.
-fn classify(event: &notify::Event, dir: &Path, config: Option<&Path>) -> Option<Change> {
+/// `name` is the plugin directory's own name in its parent (an event on it: the directory was
+/// replaced).
+fn classify(event: &notify::Event, dir: &Path, name: Option<&Path>, config: Option<&Path>) -> Option<Change> {
     match event.kind {
         EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {}
         EventKind::Access(_) => return None,
@@ -200,7 +238,7 @@ fn classify(event: &notify::Event, dir: &Path, config: Option<&Path>) -> Option<
         // on a `..` entry is a change to every plugin behind it.
         let swapped = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".."));
         let in_dir = path.parent() == Some(dir) && (swapped || path.extension().is_some_and(|e| e == "wasm"));
-        if in_dir || path == dir {
+        if in_dir || path == dir || Some(path.as_path()) == name {
             change = Some(Change::Plugins);
         }
     }
@@ -232,11 +270,14 @@ struct Reloader {
     max_memory_bytes: usize,
     files: BTreeMap<PathBuf, Entry>,
     on_change: OnChange,
+    /// The directory watched (`canonical_dir`, shared with the event callback) and its identity.
+    current: Arc<RwLock<PathBuf>>,
+    watched: Option<(u64, u64)>,
+    watcher: notify::RecommendedWatcher,
 }
 
 impl Reloader {
-    /// Keeps `_watcher` alive as long as events are wanted.
-    async fn run(mut self, mut events: mpsc::UnboundedReceiver<(Change, bool)>, _watcher: notify::RecommendedWatcher) {
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<(Change, bool)>) {
         // Catch up with what changed between the start-up stamps and the watch.
         self.rescan(false).await;
         while let Some((first, mut settled)) = events.recv().await {
@@ -274,6 +315,7 @@ impl Reloader {
     /// One pass of [`Reloader::rescan`]; `true` if a plugin stopped serving (removed, replaced
     /// or unloaded).
     async fn rescan_once(&mut self, config_changed: bool) -> bool {
+        self.follow_dir();
         let reload_all = config_changed && self.reload_config();
         let current = match stamps(&self.canonical_dir) {
             Ok(current) => current,
@@ -407,6 +449,39 @@ impl Reloader {
         freed
     }
 
+    /// If the plugin directory's path now leads to another directory (made again, or a symlink
+    /// re-pointed), watch that one instead, its files known by name as before.
+    fn follow_dir(&mut self) {
+        // Gone for now: the listing says so and the plugins keep serving.
+        let Ok(dir) = self.dir.canonicalize() else { return };
+        let id = dir_id(&dir);
+        if dir == self.canonical_dir && id == self.watched {
+            return;
+        }
+        // The old watch went with a deleted directory; one on a directory still there is dropped.
+        let _ = self.watcher.unwatch(&self.canonical_dir);
+        match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                tracing::info!(dir = %self.dir.display(), now = %dir.display(), "the plugin directory was replaced; watching the new one")
+            }
+            Err(e) => {
+                tracing::error!(dir = %dir.display(), "the plugin directory was replaced and the new one cannot be watched; changes in it will not reload until a restart: {e}")
+            }
+        }
+        // A copy may keep sizes and times: read every file again; one whose digest is the one
+        // serving stays as it is.
+        for entry in self.files.values_mut() {
+            entry.seen = None;
+        }
+        if dir != self.canonical_dir {
+            let files = std::mem::take(&mut self.files);
+            self.files = files.into_iter().map(|(file, entry)| (absolute(&dir, &file), entry)).collect();
+            *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = dir.clone();
+            self.canonical_dir = dir;
+        }
+        self.watched = id;
+    }
+
     /// Re-read the config file; `true` if it changed and every plugin must be reloaded with it.
     fn reload_config(&mut self) -> bool {
         let Some(path) = &self.config_path else { return false };
@@ -487,11 +562,18 @@ mod tests {
             ),
             (event(EventKind::Modify(ModifyKind::Any), "/p/sub/a.wasm"), None),
             (event(EventKind::Remove(RemoveKind::Folder), "/p"), Some(Change::Plugins)),
+            // The directory's name in its parent: the directory made again, or its link re-pointed.
+            (event(EventKind::Create(CreateKind::Folder), "/srv/plugins"), Some(Change::Plugins)),
+            (
+                event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), "/srv/plugins"),
+                Some(Change::Plugins),
+            ),
+            (event(EventKind::Create(CreateKind::File), "/srv/other.wasm"), None),
             (event(EventKind::Modify(ModifyKind::Any), "/etc/c.toml"), Some(Change::Config)),
             (event(EventKind::Modify(ModifyKind::Any), "/etc/other.toml"), None),
         ];
         for (event, want) in cases {
-            assert_eq!(classify(&event, dir, config), want, "{event:?}");
+            assert_eq!(classify(&event, dir, Some(Path::new("/srv/plugins")), config), want, "{event:?}");
         }
     }
 }

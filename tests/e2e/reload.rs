@@ -292,3 +292,51 @@ async fn reloads_apply_the_policy_a_denied_or_unpinned_file_never_serves() {
     assert!(!names.iter().any(|n| n.contains("cluster")), "clusters fails closed: {names:?}");
     h.wait_log(&["clusters.wasm", "unloading the plugin this file served (the configuration changed)"]).await;
 }
+
+#[tokio::test]
+async fn a_replaced_plugin_directory_is_followed() {
+    use std::os::unix::fs::symlink;
+    let h = start(&["clusters"]).await;
+    let dir = &h.plugin_dir;
+    let parent = dir.parent().unwrap();
+
+    // Deleted and made again: the new directory's plugins serve, and later changes in it reload.
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::create_dir(dir).unwrap();
+    std::fs::write(dir.join("secrets.wasm"), bytes("secrets")).unwrap();
+    h.wait_list_changed(0, "a new plugin directory").await;
+    h.wait_log(&["plugin directory was replaced"]).await;
+    within(Duration::from_secs(10), "the new directory's plugins", async {
+        while h.tools().await.len() != SECRETS_TOOLS {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let seen = h.list_changed();
+    std::fs::write(dir.join("clusters.wasm"), bytes("clusters")).unwrap();
+    h.wait_list_changed(seen, "a plugin added to the new directory").await;
+    assert_eq!(h.tools().await.len(), CLUSTERS_TOOLS + SECRETS_TOOLS);
+
+    // A symlink re-pointed at another version, as `ln -sfn` does: the old directory stays on disk.
+    let v2 = parent.join("plugins-v2");
+    std::fs::create_dir(&v2).unwrap();
+    std::fs::copy(test_plugins::wasm("clusters"), v2.join("clusters.wasm")).unwrap();
+    std::fs::rename(dir, parent.join("plugins-v1")).unwrap();
+    let seen = h.list_changed();
+    symlink(&v2, parent.join("plugins.tmp")).unwrap();
+    std::fs::rename(parent.join("plugins.tmp"), dir).unwrap();
+    h.wait_list_changed(seen, "the link re-pointed").await;
+    within(Duration::from_secs(10), "v2's plugins", async {
+        while h.tools().await.len() != CLUSTERS_TOOLS {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    h.ok("list_clusters", json!({})).await;
+    // The old directory is no longer watched; the new one is.
+    std::fs::write(parent.join("plugins-v1/secrets.wasm"), variant("secrets", 1)).unwrap();
+    let seen = h.list_changed();
+    std::fs::write(v2.join("secrets.wasm"), bytes("secrets")).unwrap();
+    h.wait_list_changed(seen, "a plugin added behind the new link").await;
+    assert_eq!(h.tools().await.len(), CLUSTERS_TOOLS + SECRETS_TOOLS);
+}
