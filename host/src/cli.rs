@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::workspaces::{Credentials, Workspaces};
 use crate::call::{Progress, ProgressSink};
 use crate::config::{Config, Flags};
+use crate::content;
 use crate::engine::{EngineOptions, Runtime};
 use crate::listing;
 use crate::manifest::Manifest;
@@ -625,6 +626,7 @@ async fn inspect(args: &FileArgs) -> Outcome {
     let (_runtime, loaded) = load_file(&args.file).await?;
     let plugin = loaded.map_err(Failure::failed)?;
     let m = &plugin.manifest;
+    let content = plugin.content.clone().unwrap_or_default();
     if args.json {
         let tools: Vec<Value> = listing::tools_json(m).into_iter().collect();
         let out = json!({
@@ -637,6 +639,22 @@ async fn inspect(args: &FileArgs) -> Outcome {
             "sdk": m.sdk,
             "grants": m.grants.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "tools": tools,
+            "resource_templates": content.templates.iter().map(|t| json!({
+                "uri_template": content::absolute(&m.name, &t.uri_template),
+                "name": t.name,
+                "title": t.title,
+                "description": t.description,
+                "mime_type": t.mime_type,
+            })).collect::<Vec<_>>(),
+            "lists_resources": content.lists_resources,
+            "prompts": content.prompts.iter().map(|p| json!({
+                "name": p.name,
+                "title": p.title,
+                "description": p.description,
+                "arguments": p.arguments.iter().map(|a| json!({
+                    "name": a.name, "description": a.description, "required": a.required,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(Failure::failed)?);
         return Ok(());
@@ -651,7 +669,28 @@ async fn inspect(args: &FileArgs) -> Outcome {
     }
     println!("  tools ({}):", m.tools.len());
     print!("{}", listing::tool_lines(m, "    "));
+    if !content.templates.is_empty() || content.lists_resources {
+        let listed = if content.lists_resources { ", and it lists concrete resources" } else { "" };
+        println!("  resource templates ({}){listed}:", content.templates.len());
+        for t in &content.templates {
+            let mime = t.mime_type.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+            println!("    {}{mime}: {}", content::absolute(&m.name, &t.uri_template), first_line(&t.description));
+        }
+    }
+    if !content.prompts.is_empty() {
+        println!("  prompts ({}):", content.prompts.len());
+        for p in &content.prompts {
+            let arguments: Vec<String> =
+                p.arguments.iter().map(|a| if a.required { a.name.clone() } else { format!("[{}]", a.name) }).collect();
+            println!("    {}({}): {}", p.name, arguments.join(", "), first_line(&p.description));
+        }
+    }
     Ok(())
+}
+
+/// A description's first line, for one-line listings.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default().trim()
 }
 
 async fn verify(common: &Common, args: &FileArgs) -> Outcome {

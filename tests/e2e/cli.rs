@@ -6,7 +6,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use databricks_emulator::{DEMO_TOKEN, Emulator, EmulatorConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{cache_home, within};
 
@@ -229,6 +229,20 @@ async fn plugins_inspect_shows_the_manifest_without_policy() {
     assert_eq!(json["name"], "clusters");
     assert_eq!(json["tools"].as_array().unwrap().len(), 15);
     assert!(json["tools"][0]["inputSchema"].is_object());
+
+    // Resources and prompts, when the plugin contributes them.
+    let jobs = test_plugins::wasm("jobs");
+    let out = cli.run(&["plugins", "inspect", jobs.to_str().unwrap()]).await.expect(0).stdout();
+    assert!(out.contains("resource templates (2):"), "{out}");
+    assert!(out.contains("databricks://jobs/run/{run_id}/output (text/plain)"), "{out}");
+    assert!(out.contains("prompts (2):") && out.contains("debug_job_run(run_id)"), "{out}");
+    let json = cli.run(&["plugins", "inspect", "--json", jobs.to_str().unwrap()]).await.expect(0).json();
+    assert_eq!(json["resource_templates"][0]["uri_template"], "databricks://jobs/job/{job_id}");
+    assert_eq!(json["prompts"][0]["name"], "debug_job_run");
+    assert_eq!(
+        json["prompts"][0]["arguments"][0],
+        json!({"name": "run_id", "description": "The run to debug (a job run id from `list_runs`).", "required": true})
+    );
 
     let garbage = cli.write("garbage.wasm", "nope");
     let run = cli.run(&["plugins", "inspect", garbage.to_str().unwrap()]).await.expect(1);
