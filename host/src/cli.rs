@@ -398,7 +398,35 @@ async fn tools(common: &Common, args: &ToolsArgs) -> Outcome {
         "markdown" => listing::Format::Markdown,
         _ => listing::Format::Text,
     };
-    print!("{}", listing::render(&snapshot, format));
+    // Several workspaces: the tools are listed as MCP clients see them, with the `workspace`
+    // argument and `list_workspaces`.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let workspaces = Workspaces::from_config(&resolved.options.config, Credentials::Own, &env_var);
+    match format {
+        listing::Format::Json if workspaces.is_multi() => {
+            let mut listing = listing::json_of(&snapshot);
+            if let Some(tools) = listing["tools"].as_array_mut() {
+                for tool in tools.iter_mut() {
+                    if let Some(schema) = tool["inputSchema"].as_object_mut() {
+                        workspaces.decorate_schema(schema);
+                    }
+                }
+                let mut list = serde_json::to_value(Workspaces::list_tool()).map_err(Failure::failed)?;
+                list["plugin"] = Value::Null;
+                tools.push(list);
+            }
+            println!("{}", serde_json::to_string_pretty(&listing).map_err(Failure::failed)?);
+        }
+        listing::Format::Text if workspaces.is_multi() => {
+            print!("{}", listing::render(&snapshot, format));
+            println!(
+                "\nEvery tool takes a `workspace` argument: {} (the first is the default); `{}` describes them.",
+                workspaces.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                crate::auth::workspaces::LIST_TOOL
+            );
+        }
+        _ => print!("{}", listing::render(&snapshot, format)),
+    }
     failed_loads(&errors)
 }
 

@@ -105,7 +105,8 @@ fn tool_json(plugin: &str, tool: &ToolSpec) -> Value {
     })
 }
 
-fn json_of(snapshot: &Snapshot) -> Value {
+/// The tools of a snapshot as `{"tools": [...]}`.
+pub fn json_of(snapshot: &Snapshot) -> Value {
     let tools: Vec<Value> = snapshot.plugins.iter().flat_map(|p| tools_json(&p.manifest)).collect();
     json!({ "tools": tools })
 }

@@ -499,3 +499,36 @@ async fn auth_login_signs_in_through_the_browser_step_and_refreshes_from_the_cac
     assert_no_secret(&String::from_utf8_lossy(&output.stdout), &secrets);
     assert_no_secret(&run.all(), &secrets);
 }
+
+#[tokio::test]
+async fn the_tools_command_lists_what_clients_see_with_several_workspaces() {
+    let home = Home::new()
+        .env("DATABRICKS_HOST", "https://default.example.invalid")
+        .env("DATABRICKS_TOKEN", "dapi-not-used")
+        .databrickscfg("[staging]\nhost = https://staging.example.invalid\ntoken = dapi-not-used-either\n");
+    std::fs::create_dir_all(home.path().join(".config/databricks-mcp")).unwrap();
+    std::fs::write(home.path().join(".config/databricks-mcp/config.toml"), "[workspaces.staging]\n").unwrap();
+
+    let listing: Value =
+        serde_json::from_str(&home.run(&["tools", "--format", "json"]).await.expect(0).stdout()).unwrap();
+    let tools = listing["tools"].as_array().unwrap();
+    let list = tools.iter().find(|t| t["name"] == "list_clusters").unwrap();
+    assert_eq!(list["inputSchema"]["properties"]["workspace"]["enum"], json!(["default", "staging"]));
+    let workspaces = tools.iter().find(|t| t["name"] == "list_workspaces").expect("list_workspaces is listed");
+    assert_eq!(workspaces["plugin"], Value::Null);
+    assert_eq!(workspaces["annotations"]["readOnlyHint"], true);
+
+    let text = home.run(&["tools"]).await.expect(0).stdout();
+    assert!(text.contains("Every tool takes a `workspace` argument: `default`, `staging`"), "{text}");
+
+    // One workspace: the listing is the plugins' own.
+    let one = Home::new().env("DATABRICKS_HOST", "https://default.example.invalid");
+    let listing: Value =
+        serde_json::from_str(&one.run(&["tools", "--format", "json"]).await.expect(0).stdout()).unwrap();
+    let tools = listing["tools"].as_array().unwrap();
+    assert!(
+        tools
+            .iter()
+            .all(|t| t["inputSchema"]["properties"].get("workspace").is_none() && t["name"] != "list_workspaces")
+    );
+}

@@ -184,10 +184,22 @@ impl Workspaces {
             return tool;
         }
         let mut schema = (*tool.input_schema).clone();
+        if self.decorate_schema(&mut schema) {
+            tool.input_schema = Arc::new(schema);
+        }
+        tool
+    }
+
+    /// [`Workspaces::decorate`] on an input schema; `false` if it was left as it was (one
+    /// workspace, or a tool with an argument of that name already).
+    pub fn decorate_schema(&self, schema: &mut Map<String, Value>) -> bool {
+        if !self.multi {
+            return false;
+        }
         let properties = schema.entry("properties").or_insert_with(|| Value::Object(Map::new()));
-        let Some(properties) = properties.as_object_mut() else { return tool };
+        let Some(properties) = properties.as_object_mut() else { return false };
         if properties.contains_key(ARGUMENT) {
-            return tool;
+            return false;
         }
         let names: Vec<&str> = self.entries.iter().map(|w| w.name.as_str()).collect();
         let default = self.default.as_deref().map(|d| format!(" (default: `{d}`)")).unwrap_or_default();
@@ -199,8 +211,14 @@ impl Workspaces {
                 "description": format!("The workspace to act on{default}; `{LIST_TOOL}` describes them."),
             }),
         );
-        tool.input_schema = Arc::new(schema);
-        tool
+        true
+    }
+
+    /// The workspaces' names, the default first.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.entries.iter().map(|w| w.name.as_str()).collect();
+        names.sort_by_key(|n| Some(*n) != self.default.as_deref());
+        names
     }
 
     /// Take the `workspace` argument out of `arguments`, unless the plugin's own schema
