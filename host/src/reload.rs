@@ -100,6 +100,8 @@ pub struct Watch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     Plugins,
+    /// The plugin directory itself: deleted, made, renamed, or its link re-pointed.
+    Directory,
     Config,
 }
 
@@ -191,6 +193,7 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         watched,
         current,
         watcher,
+        dir_event: false,
     };
     tokio::spawn(reloader.run(rx));
     Ok(())
@@ -238,7 +241,10 @@ fn classify(event: &notify::Event, dir: &Path, name: Option<&Path>, config: Opti
         // on a `..` entry is a change to every plugin behind it.
         let swapped = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".."));
         let in_dir = path.parent() == Some(dir) && (swapped || path.extension().is_some_and(|e| e == "wasm"));
-        if in_dir || path == dir || Some(path.as_path()) == name {
+        if path == dir || Some(path.as_path()) == name {
+            return Some(Change::Directory);
+        }
+        if in_dir {
             change = Some(Change::Plugins);
         }
     }
@@ -274,6 +280,9 @@ struct Reloader {
     current: Arc<RwLock<PathBuf>>,
     watched: Option<(u64, u64)>,
     watcher: notify::RecommendedWatcher,
+    /// An event on the directory itself came: watch it afresh, whatever its identity (a
+    /// directory made again may get the inode of the one deleted).
+    dir_event: bool,
 }
 
 impl Reloader {
@@ -282,12 +291,14 @@ impl Reloader {
         self.rescan(false).await;
         while let Some((first, mut settled)) = events.recv().await {
             let mut config_changed = first == Change::Config;
+            self.dir_event |= first == Change::Directory;
             let until = tokio::time::Instant::now() + MAX_WAIT;
             loop {
                 let quiet = tokio::time::Instant::now() + if settled { SETTLE } else { QUIET };
                 match tokio::time::timeout_at(quiet.min(until), events.recv()).await {
                     Ok(Some((change, ends))) => {
                         config_changed |= change == Change::Config;
+                        self.dir_event |= change == Change::Directory;
                         settled = ends;
                     }
                     Ok(None) => return,
@@ -455,9 +466,10 @@ impl Reloader {
         // Gone for now: the listing says so and the plugins keep serving.
         let Ok(dir) = self.dir.canonicalize() else { return };
         let id = dir_id(&dir);
-        if dir == self.canonical_dir && id == self.watched {
+        if dir == self.canonical_dir && id == self.watched && !std::mem::take(&mut self.dir_event) {
             return;
         }
+        self.dir_event = false;
         // The old watch went with a deleted directory; one on a directory still there is dropped.
         let _ = self.watcher.unwatch(&self.canonical_dir);
         match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
@@ -561,12 +573,12 @@ mod tests {
                 Some(Change::Plugins),
             ),
             (event(EventKind::Modify(ModifyKind::Any), "/p/sub/a.wasm"), None),
-            (event(EventKind::Remove(RemoveKind::Folder), "/p"), Some(Change::Plugins)),
+            (event(EventKind::Remove(RemoveKind::Folder), "/p"), Some(Change::Directory)),
             // The directory's name in its parent: the directory made again, or its link re-pointed.
-            (event(EventKind::Create(CreateKind::Folder), "/srv/plugins"), Some(Change::Plugins)),
+            (event(EventKind::Create(CreateKind::Folder), "/srv/plugins"), Some(Change::Directory)),
             (
                 event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), "/srv/plugins"),
-                Some(Change::Plugins),
+                Some(Change::Directory),
             ),
             (event(EventKind::Create(CreateKind::File), "/srv/other.wasm"), None),
             (event(EventKind::Modify(ModifyKind::Any), "/etc/c.toml"), Some(Change::Config)),

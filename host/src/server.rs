@@ -110,6 +110,9 @@ pub async fn build_with(options: &ServeOptions, identity: Identity) -> anyhow::R
     if workspaces.entries().is_empty() {
         tracing::warn!("no workspace: tool calls will fail until DATABRICKS_HOST (or a profile) is set");
     }
+    if identity == Identity::Host {
+        check_workspaces(&workspaces);
+    }
     let registry = Arc::new(Registry::new(snapshot));
     let server = McpServer::with_workspaces(registry.clone(), workspaces, config.server.max_concurrent_calls, identity);
     match before {
@@ -166,4 +169,22 @@ pub async fn serve_stdio(options: ServeOptions) -> anyhow::Result<()> {
     // Calls cancelled by the client leaving may have compensations to send.
     runtime.drain(Duration::from_secs(10)).await;
     Ok(())
+}
+
+/// Say at start-up, in the log, whom each usable workspace's credential signs in as, or what is
+/// wrong with it (a wrong host, a refused or expired token), without holding up serving: the
+/// operator learns of it within seconds instead of at the first call. Per-user servers have no
+/// credential of their own to check.
+fn check_workspaces(workspaces: &Workspaces) {
+    for workspace in workspaces.entries().iter().filter(|w| w.client.is_ok()).cloned() {
+        tokio::spawn(async move {
+            match crate::auth::doctor::identify(&workspace).await {
+                Ok(who) => tracing::info!(workspace = %workspace.name, "signed in to the workspace as {who}"),
+                Err(why) => tracing::warn!(
+                    workspace = %workspace.name,
+                    "the workspace credential does not work: {why} (`databricks-mcp doctor` checks every step)"
+                ),
+            }
+        });
+    }
 }

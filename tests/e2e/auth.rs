@@ -532,3 +532,36 @@ async fn the_tools_command_lists_what_clients_see_with_several_workspaces() {
             .all(|t| t["inputSchema"]["properties"].get("workspace").is_none() && t["name"] != "list_workspaces")
     );
 }
+
+#[tokio::test]
+async fn serve_says_at_start_up_whom_it_signs_in_as_or_what_is_wrong() {
+    let emulator = emulator().await;
+    let url = emulator.url();
+    let good = Home::new().env("DATABRICKS_HOST", &url).env("DATABRICKS_TOKEN", DEMO_TOKEN);
+    let _client = good.serve().await;
+    let line = wait_for_log(&good, "signed in to the workspace as").await;
+    assert!(line.contains("workspace=default") || line.contains("default"), "{line}");
+    let me = emulator.requests().into_iter().filter(|r| r.path == "/api/2.0/preview/scim/v2/Me").count();
+    assert_eq!(me, 1, "one identity check");
+
+    let revoked = Home::new().env("DATABRICKS_HOST", &url).env("DATABRICKS_TOKEN", "dapi-revoked-0000");
+    let client = revoked.serve().await;
+    let line = wait_for_log(&revoked, "credential does not work").await;
+    assert!(line.contains("refused the credential (HTTP 401") && line.contains("DATABRICKS_TOKEN"), "{line}");
+    // Still serving: listing needs no workspace.
+    assert!(!client.list_all_tools().await.unwrap().is_empty());
+    assert_no_secret(&revoked.log(), &["dapi-revoked-0000".into(), DEMO_TOKEN.into()]);
+    assert_no_secret(&good.log(), &[DEMO_TOKEN.into()]);
+}
+
+async fn wait_for_log(home: &Home, needle: &str) -> String {
+    within(Duration::from_secs(20), needle, async {
+        loop {
+            if let Some(line) = home.log().lines().find(|l| l.contains(needle)) {
+                return line.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}

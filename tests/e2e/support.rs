@@ -143,6 +143,7 @@ async fn start_host(
     token: &str,
     env: &[(String, String)],
 ) -> RunningService<RoleClient, Recorder> {
+    let log_path = log;
     let log = std::fs::File::create(log).unwrap();
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_databricks-mcp")).configure(|c| {
         c.arg("serve")
@@ -158,7 +159,22 @@ async fn start_host(
             .envs(env.iter().map(|(k, v)| (k, v)));
     });
     let (transport, _) = TokioChildProcess::builder(command).stderr(log).spawn().expect("host starts");
-    within(Duration::from_secs(60), "MCP initialize", Recorder::default().serve(transport)).await.expect("MCP session")
+    let client = within(Duration::from_secs(60), "MCP initialize", Recorder::default().serve(transport))
+        .await
+        .expect("MCP session");
+    // `serve` checks its workspace credential at start-up (one SCIM `Me` request, in the
+    // background): let it finish, so tests that count requests count only their own.
+    let checked = async {
+        loop {
+            let text = std::fs::read_to_string(log_path).unwrap_or_default();
+            if text.contains("signed in to the workspace") || text.contains("credential does not work") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(15), checked).await;
+    client
 }
 
 /// The compiled-plugin cache shared by the whole test run.

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::workspaces::{Workspace, Workspaces};
 use crate::manifest::Method;
-use crate::workspace::ApiRequest;
+use crate::workspace::{ApiRequest, WorkspaceClient};
 
 /// How long the reachability probe and the identity check may take each.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -72,27 +72,58 @@ async fn check(workspace: &Workspace) -> bool {
             return false;
         }
     };
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    match identity(workspace, client, response.status, &response.body) {
+        Ok(who) => {
+            println!("  identity:  {who}");
+            true
+        }
+        Err(why) => {
+            println!("  identity:  {why}");
+            false
+        }
+    }
+}
+
+/// Whom the workspace's credential authenticates as, or what is wrong with it, in one line: the
+/// check `serve` logs at start-up (`doctor` says more).
+pub async fn identify(workspace: &Workspace) -> Result<String, String> {
+    let client = workspace.client.as_ref().map_err(Clone::clone)?;
+    tokio::time::timeout(CHECK_TIMEOUT, client.bearer())
+        .await
+        .map_err(|_| format!("the token request to {} timed out", client.host()))?
+        .map_err(|e| e.to_string())?;
+    let request = ApiRequest { method: Method::Get, path: ME.into(), query: vec![], headers: vec![], body: None };
+    let response = match tokio::time::timeout(CHECK_TIMEOUT, client.send(&request, 1 << 20)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            return Err(format!(
+                "{} cannot be reached: {e}; check the host (DATABRICKS_HOST or the profile's `host`) and the network",
+                client.host()
+            ));
+        }
+        Err(_) => return Err(format!("{} did not answer within {} s", client.host(), CHECK_TIMEOUT.as_secs())),
+    };
+    identity(workspace, client, response.status, &response.body)
+}
+
+/// What SCIM `Me`'s answer says: the user, or what to fix.
+fn identity(workspace: &Workspace, client: &WorkspaceClient, status: u16, body: &[u8]) -> Result<String, String> {
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let message = body["message"].as_str().or(body["detail"].as_str()).unwrap_or("").to_string();
-    match response.status {
+    match status {
         200 if body["userName"].is_string() => {
             let who = body["userName"].as_str().unwrap_or_default();
             let name = body["displayName"].as_str().map(|d| format!(" ({d})")).unwrap_or_default();
-            println!("  identity:  {who}{name}");
-            true
+            Ok(format!("{who}{name}"))
         }
         401 | 403 => {
             let fix = workspace.fix.clone().unwrap_or_else(|| "check the credential".into());
-            println!("  identity:  the workspace refused the credential (HTTP {}: {message}); {fix}", response.status);
-            false
+            Err(format!("the workspace refused the credential (HTTP {status}: {message}); {fix}"))
         }
-        status => {
-            println!(
-                "  identity:  {} answered HTTP {status} for {ME}{}; it does not look like a Databricks workspace: check the host",
-                client.host(),
-                if message.is_empty() { String::new() } else { format!(" ({message})") }
-            );
-            false
-        }
+        status => Err(format!(
+            "{} answered HTTP {status} for {ME}{}; it does not look like a Databricks workspace: check the host",
+            client.host(),
+            if message.is_empty() { String::new() } else { format!(" ({message})") }
+        )),
     }
 }
