@@ -11,6 +11,9 @@ exclude_guests := prepend("--exclude ", plugin_crates + " " + fixture_crates)
 demo_port := env_var_or_default("DEMO_PORT", "8765")
 # The out-of-tree example tool pack: its own workspace, built and tested as a third party would.
 example_pack := "tests/example-pack"
+# First-party plugins with unit tests of their own (pure logic: parsing, codecs, models), which
+# also build natively.
+plugin_unit_crates := `grep -l 'cfg(test)' plugins/*/src/*.rs | cut -d/ -f2 | sort -u | tr '\n' ' '`
 
 # List the recipes.
 default:
@@ -31,9 +34,11 @@ plugins: setup
 build: plugins
     cargo build --release -p databricks-mcp -p databricks-emulator
 
-# Run every test: unit, emulator, end to end over MCP, and the example pack's own (its author's `cargo test`).
+# Run every test: unit, emulator, end to end over MCP, the plugins' own unit tests, and the
+# example pack's own (its author's `cargo test`).
 test: setup
     cargo test --release --workspace {{ exclude_guests }}
+    cargo test --release {{ prepend("-p ", plugin_unit_crates) }}
     cargo test --manifest-path {{ example_pack }}/Cargo.toml --target-dir target/packs
 
 # Start the demo workspace (emulator) and show the host serving it; Ctrl-C stops it.
