@@ -411,9 +411,11 @@ async fn tools(common: &Common, args: &ToolsArgs) -> Outcome {
                         workspaces.decorate_schema(schema);
                     }
                 }
-                let mut list = serde_json::to_value(Workspaces::list_tool()).map_err(Failure::failed)?;
-                list["plugin"] = Value::Null;
-                tools.push(list);
+                if !snapshot.hide_list_workspaces {
+                    let mut list = serde_json::to_value(Workspaces::list_tool()).map_err(Failure::failed)?;
+                    list["plugin"] = Value::Null;
+                    tools.push(list);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&listing).map_err(Failure::failed)?);
         }

@@ -214,7 +214,7 @@ impl McpServer {
             .iter()
             .flat_map(|p| p.manifest.tools.iter().map(|spec| workspaces.decorate(to_mcp_tool(spec))))
             .collect();
-        if workspaces.is_multi() {
+        if workspaces.is_multi() && !snapshot.hide_list_workspaces {
             tools.push(Workspaces::list_tool());
         }
         tools
@@ -356,7 +356,7 @@ impl ServerHandler for McpServer {
         let _in_flight = InFlight::enter(&self.inner.in_flight);
         let snapshot = self.inner.registry.snapshot();
         let name = request.name.as_ref();
-        if name == workspaces::LIST_TOOL && self.inner.workspaces.is_multi() {
+        if name == workspaces::LIST_TOOL && self.inner.workspaces.is_multi() && !snapshot.hide_list_workspaces {
             return Ok(self.inner.workspaces.list_result().into());
         }
         let Some(plugin) = snapshot.plugin_for(name).cloned() else {

@@ -266,6 +266,12 @@ impl Policy {
         if self.read_only && !tool.annotations.read_only {
             return Some("read-only mode (policy.read_only) serves only tools annotated read-only".into());
         }
+        self.why_hidden_name(served)
+    }
+
+    /// Why the tool patterns leave out a tool served as `served` (the host's own
+    /// `list_workspaces` among them), or `None`.
+    pub fn why_hidden_name(&self, served: &str) -> Option<String> {
         if let Some(pattern) = self.deny_tools.iter().find(|p| glob(p, served)) {
             return Some(format!("matches `{pattern}` in policy.deny_tools"));
         }

@@ -17,6 +17,8 @@ pub struct Snapshot {
     tools: HashMap<String, usize>,
     /// Served prompt name -> plugin; unique like tool names.
     prompts: HashMap<String, usize>,
+    /// The policy hides the host's own `list_workspaces` (served with several workspaces).
+    pub hide_list_workspaces: bool,
 }
 
 impl Snapshot {
@@ -115,12 +117,17 @@ impl Registry {
     }
 }
 
+/// Whether `config`'s tool patterns leave out the host's own `list_workspaces`.
+pub fn hides_list_workspaces(config: &Config) -> bool {
+    config.policy().is_ok_and(|p| p.why_hidden_name(crate::auth::workspaces::LIST_TOOL).is_some())
+}
+
 /// Load every `.wasm` in `dir` (sorted by file name, so collisions resolve the same way every
 /// time), applying the policy in `config`. A plugin that fails to load or that the policy
 /// refuses is logged and skipped; the rest still load.
 pub async fn load_dir(runtime: &Arc<Runtime>, dir: &Path, config: &Config) -> (Snapshot, Vec<LoadError>) {
     let _foreground = runtime.foreground();
-    let mut snapshot = Snapshot::default();
+    let mut snapshot = Snapshot { hide_list_workspaces: hides_list_workspaces(config), ..Snapshot::default() };
     let mut errors = Vec::new();
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries

@@ -440,6 +440,7 @@ impl Reloader {
 
         // The same set again, in file order like start-up, so listings stay deterministic.
         let mut snapshot = Snapshot::default();
+        snapshot.hide_list_workspaces = registry::hides_list_workspaces(&self.config);
         for entry in self.files.values() {
             if let Some(plugin) = &entry.serving
                 && let Err(error) = snapshot.insert(plugin.clone())

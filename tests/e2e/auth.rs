@@ -521,6 +521,18 @@ async fn the_tools_command_lists_what_clients_see_with_several_workspaces() {
     let text = home.run(&["tools"]).await.expect(0).stdout();
     assert!(text.contains("Every tool takes a `workspace` argument: `default`, `staging`"), "{text}");
 
+    // The operator's tool patterns apply to the host's own tool as to the plugins'.
+    std::fs::write(
+        home.path().join(".config/databricks-mcp/config.toml"),
+        "[workspaces.staging]\n[policy]\ndeny_tools = [\"list_workspaces\"]\n",
+    )
+    .unwrap();
+    let listing: Value =
+        serde_json::from_str(&home.run(&["tools", "--format", "json"]).await.expect(0).stdout()).unwrap();
+    let tools = listing["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["name"] == "list_clusters"));
+    assert!(tools.iter().all(|t| t["name"] != "list_workspaces"), "denied: {listing}");
+
     // One workspace: the listing is the plugins' own.
     let one = Home::new().env("DATABRICKS_HOST", "https://default.example.invalid");
     let listing: Value =
@@ -564,4 +576,26 @@ async fn wait_for_log(home: &Home, needle: &str) -> String {
         }
     })
     .await
+}
+
+#[tokio::test]
+async fn the_tool_policy_can_hide_list_workspaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("databrickscfg");
+    std::fs::write(&cfg, "[staging]\nhost = https://staging.example.invalid\ntoken = dapi-not-used\n").unwrap();
+    let h = Setup::new(&["clusters"])
+        .config("[workspaces.staging]\n[policy]\ndeny_tools = [\"list_w*\"]\n")
+        .env("DATABRICKS_CONFIG_FILE", &cfg.display().to_string())
+        .start()
+        .await;
+    let tools = h.tools().await;
+    assert!(tools.iter().all(|t| t.name != "list_workspaces"));
+    let list = tools.iter().find(|t| t.name == "list_clusters").unwrap();
+    assert_eq!(list.input_schema["properties"]["workspace"]["enum"], json!(["default", "staging"]));
+    let params = CallToolRequestParams::new("list_workspaces").with_arguments(serde_json::Map::new());
+    let error = within(Duration::from_secs(30), "tools/call", h.client.call_tool(params))
+        .await
+        .expect_err("a hidden tool is an unknown tool")
+        .to_string();
+    assert!(error.contains("unknown tool `list_workspaces`"), "{error}");
 }
