@@ -37,7 +37,9 @@ build: plugins
 # Run every test: unit, emulator, end to end over MCP, the plugins' own unit tests, and the
 # example pack's own (its author's `cargo test`).
 test: setup
+    rm -rf target/wasm/e2e-logs
     cargo test --release --workspace {{ exclude_guests }}
+    bash tests/e2e/no_secrets.sh target/wasm/e2e-logs
     cargo test --release {{ prepend("-p ", plugin_unit_crates) }}
     cargo test --manifest-path {{ example_pack }}/Cargo.toml --target-dir target/packs
 

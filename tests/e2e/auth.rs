@@ -14,7 +14,7 @@ use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt as _};
 use serde_json::{Value, json};
 
-use crate::support::{Recorder, Setup, cache_home, text_of, within};
+use crate::support::{Recorder, Setup, cache_home, keep_for_secret_scan, secrets_seen, text_of, within};
 
 /// A home of its own for each test: a Databricks config file, token caches, no stray
 /// `DATABRICKS_*` of the machine running the tests.
@@ -92,6 +92,20 @@ impl Home {
     }
 }
 
+impl Drop for Home {
+    /// Its log joins the scan over the whole run, with the secrets it was given.
+    fn drop(&mut self) {
+        let mut secrets = secrets_seen(&[]);
+        secrets.extend(
+            self.env
+                .iter()
+                .filter(|(name, _)| name.ends_with("_TOKEN") || name.ends_with("_SECRET"))
+                .map(|(_, value)| value.clone()),
+        );
+        keep_for_secret_scan(&self.log(), &secrets);
+    }
+}
+
 struct Run(Output);
 
 impl Run {
@@ -116,29 +130,6 @@ impl Run {
 
 async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig::default()).await.expect("emulator starts")
-}
-
-/// Every bearer token the emulator saw, with the fixed secrets of the seed.
-fn secrets_seen(emulators: &[&Emulator]) -> Vec<String> {
-    let mut secrets: Vec<String> = [DEMO_TOKEN, ALICE_TOKEN, SP_CLIENT_SECRET].iter().map(|s| s.to_string()).collect();
-    for emulator in emulators {
-        for request in emulator.requests() {
-            if let Some(token) = request.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
-                secrets.push(token.to_string());
-            }
-            // Refresh tokens and codes travel in token request bodies.
-            for pair in request.body.split('&') {
-                if let Some((key, value)) = pair.split_once('=')
-                    && matches!(key, "refresh_token" | "code" | "code_verifier" | "client_secret")
-                {
-                    secrets.push(value.to_string());
-                }
-            }
-        }
-    }
-    secrets.sort();
-    secrets.dedup();
-    secrets
 }
 
 #[track_caller]
@@ -456,7 +447,8 @@ async fn auth_login_signs_in_through_the_browser_step_and_refreshes_from_the_cac
     assert!(cached["tokens"][&url]["refresh_token"].is_string(), "{cached}");
 
     // A workspace with only a host uses the sign-in.
-    let signed_in = Home { dir: home.dir, env: vec![("DATABRICKS_HOST".into(), url.clone())] };
+    let mut signed_in = home;
+    signed_in.env = vec![("DATABRICKS_HOST".into(), url.clone())];
     let run = signed_in.run(&["doctor"]).await.expect(0);
     assert!(
         run.stdout().contains("databricks-cli") && run.stdout().contains("demo.user@example.com"),

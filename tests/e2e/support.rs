@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use databricks_emulator::{DEMO_TOKEN, Emulator, EmulatorConfig};
+use databricks_emulator::{ALICE_TOKEN, DEMO_TOKEN, Emulator, EmulatorConfig, SP_CLIENT_SECRET, SP_TOKEN};
 use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam, Tool};
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
@@ -177,6 +177,49 @@ async fn start_host(
     client
 }
 
+/// Where every host log of the run is kept with the credentials its test used: after the suite,
+/// `just test` searches every log for every credential (`tests/e2e/no_secrets.sh`), so a token
+/// one test used cannot turn up in any log, whichever test wrote it.
+pub fn secret_scan_dir() -> PathBuf {
+    test_plugins::dir().join("../../e2e-logs")
+}
+
+/// Keep `log` and the `secrets` its test used for the scan over the whole run.
+pub fn keep_for_secret_scan(log: &str, secrets: &[String]) {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = secret_scan_dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let id = format!("{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let _ = std::fs::write(dir.join(format!("{id}.log")), log);
+    let _ = std::fs::write(dir.join(format!("{id}.secrets")), secrets.join("\n") + "\n");
+}
+
+/// Every credential the emulators saw (bearer tokens; secrets, codes and refresh tokens in token
+/// request bodies), with the fixed secrets of the seed.
+pub fn secrets_seen(emulators: &[&Emulator]) -> Vec<String> {
+    let mut secrets: Vec<String> =
+        [DEMO_TOKEN, ALICE_TOKEN, SP_TOKEN, SP_CLIENT_SECRET].iter().map(|s| s.to_string()).collect();
+    for emulator in emulators {
+        for request in emulator.requests() {
+            if let Some(token) = request.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
+                secrets.push(token.to_string());
+            }
+            for pair in request.body.split('&') {
+                if let Some((key, value)) = pair.split_once('=')
+                    && matches!(key, "refresh_token" | "code" | "code_verifier" | "client_secret")
+                {
+                    secrets.push(value.to_string());
+                }
+            }
+        }
+    }
+    secrets.sort();
+    secrets.dedup();
+    secrets
+}
+
 /// The compiled-plugin cache shared by the whole test run.
 pub fn cache_home() -> PathBuf {
     test_plugins::dir().join("../../test-cache")
@@ -193,6 +236,12 @@ pub struct Harness {
     /// The host's config file (watched too).
     pub config_file: PathBuf,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        keep_for_secret_scan(&self.log(), &secrets_seen(&[&self.emulator]));
+    }
 }
 
 impl Harness {
