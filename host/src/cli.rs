@@ -398,36 +398,40 @@ async fn tools(common: &Common, args: &ToolsArgs) -> Outcome {
         "markdown" => listing::Format::Markdown,
         _ => listing::Format::Text,
     };
-    // Several workspaces: the tools are listed as MCP clients see them, with the `workspace`
-    // argument and `list_workspaces`.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let workspaces = Workspaces::from_config(&resolved.options.config, Credentials::Own, &env_var);
-    match format {
-        listing::Format::Json if workspaces.is_multi() => {
-            let mut listing = listing::json_of(&snapshot);
-            if let Some(tools) = listing["tools"].as_array_mut() {
-                for tool in tools.iter_mut() {
-                    if let Some(schema) = tool["inputSchema"].as_object_mut() {
-                        workspaces.decorate_schema(schema);
-                    }
-                }
-                if !snapshot.hide_list_workspaces {
-                    let mut list = serde_json::to_value(Workspaces::list_tool()).map_err(Failure::failed)?;
-                    list["plugin"] = Value::Null;
-                    tools.push(list);
+    // The markdown reference is the plugins' own; the other listings show the tools as MCP
+    // clients see them, with several workspaces the `workspace` argument and `list_workspaces`.
+    let workspaces = (format != listing::Format::Markdown)
+        .then(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Workspaces::from_config(&resolved.options.config, Credentials::Own, &env_var)
+        })
+        .filter(Workspaces::is_multi);
+    let Some(workspaces) = workspaces else {
+        print!("{}", listing::render(&snapshot, format));
+        return failed_loads(&errors);
+    };
+    if format == listing::Format::Json {
+        let mut listing = listing::json_of(&snapshot);
+        if let Some(tools) = listing["tools"].as_array_mut() {
+            for tool in tools.iter_mut() {
+                if let Some(schema) = tool["inputSchema"].as_object_mut() {
+                    workspaces.decorate_schema(schema);
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&listing).map_err(Failure::failed)?);
+            if !snapshot.hide_list_workspaces {
+                let mut list = serde_json::to_value(Workspaces::list_tool()).map_err(Failure::failed)?;
+                list["plugin"] = Value::Null;
+                tools.push(list);
+            }
         }
-        listing::Format::Text if workspaces.is_multi() => {
-            print!("{}", listing::render(&snapshot, format));
-            println!(
-                "\nEvery tool takes a `workspace` argument: {} (the first is the default); `{}` describes them.",
-                workspaces.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-                crate::auth::workspaces::LIST_TOOL
-            );
-        }
-        _ => print!("{}", listing::render(&snapshot, format)),
+        println!("{}", serde_json::to_string_pretty(&listing).map_err(Failure::failed)?);
+    } else {
+        print!("{}", listing::render(&snapshot, format));
+        println!(
+            "\nEvery tool takes a `workspace` argument: {} (the first is the default); `{}` describes them.",
+            workspaces.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            crate::auth::workspaces::LIST_TOOL
+        );
     }
     failed_loads(&errors)
 }

@@ -871,8 +871,6 @@ fn first_errors(validator: &jsonschema::Validator, value: &Value) -> Option<Stri
     (!errors.is_empty()).then(|| errors.join("; "))
 }
 
-/// A plugin's error from a content call: not-found and bad arguments keep their kind (they
-/// map to their own JSON-RPC errors); the rest read as for a tool.
 /// A failure of a call during which the workspace refused the credential (HTTP 401) says what
 /// to fix: the plugin only saw the workspace's "invalid token", and cannot know which setting
 /// (or sign-in) the token came from.
@@ -889,6 +887,8 @@ fn refusal_explained(failure: CallFailure, env: &CallEnv) -> CallFailure {
     }
 }
 
+/// A plugin's error from a content call: not-found and bad arguments keep their kind (they
+/// map to their own JSON-RPC errors); the rest read as for a tool.
 fn content_error(error: bindings::ToolError) -> CallFailure {
     use bindings::ToolError as E;
     match error {

@@ -177,7 +177,6 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         // Files that appeared during the start-up load have no stamp: the first rescan reads them.
         files.entry(absolute(&dir, &plugin.file)).or_default().serving = Some(plugin.clone());
     }
-    let watched = dir_id(&dir);
     let reloader = Reloader {
         runtime: watch.runtime,
         registry: watch.registry,
@@ -190,19 +189,12 @@ pub fn start(watch: Watch) -> anyhow::Result<()> {
         config: watch.config,
         files,
         on_change: watch.on_change,
-        watched,
         current,
         watcher,
         dir_event: false,
     };
     tokio::spawn(reloader.run(rx));
     Ok(())
-}
-
-/// What tells a directory from another made at the same path: its device and inode.
-fn dir_id(dir: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
 
 fn absolute(dir: &Path, file: &Path) -> PathBuf {
@@ -276,12 +268,12 @@ struct Reloader {
     max_memory_bytes: usize,
     files: BTreeMap<PathBuf, Entry>,
     on_change: OnChange,
-    /// The directory watched (`canonical_dir`, shared with the event callback) and its identity.
+    /// `canonical_dir`, shared with the event callback.
     current: Arc<RwLock<PathBuf>>,
-    watched: Option<(u64, u64)>,
     watcher: notify::RecommendedWatcher,
-    /// An event on the directory itself came: watch it afresh, whatever its identity (a
-    /// directory made again may get the inode of the one deleted).
+    /// An event on the directory itself came (deleted, made, renamed, its link re-pointed):
+    /// watch what its path leads to now. Only the event tells: a directory made again may get
+    /// the inode of the one deleted.
     dir_event: bool,
 }
 
@@ -461,15 +453,15 @@ impl Reloader {
         freed
     }
 
-    /// If the plugin directory's path now leads to another directory (made again, or a symlink
-    /// re-pointed), watch that one instead, its files known by name as before.
+    /// After an event on the plugin directory itself, watch what its path leads to now (made
+    /// again, or a symlink re-pointed), its files known by name as before.
     fn follow_dir(&mut self) {
-        // Gone for now: the listing says so and the plugins keep serving.
-        let Ok(dir) = self.dir.canonicalize() else { return };
-        let id = dir_id(&dir);
-        if dir == self.canonical_dir && id == self.watched && !std::mem::take(&mut self.dir_event) {
+        if !self.dir_event {
             return;
         }
+        // Gone for now: the listing says so and the plugins keep serving; the event that brings
+        // it back comes here again.
+        let Ok(dir) = self.dir.canonicalize() else { return };
         self.dir_event = false;
         // The old watch went with a deleted directory; one on a directory still there is dropped.
         let _ = self.watcher.unwatch(&self.canonical_dir);
@@ -492,7 +484,6 @@ impl Reloader {
             *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = dir.clone();
             self.canonical_dir = dir;
         }
-        self.watched = id;
     }
 
     /// Re-read the config file; `true` if it changed and every plugin must be reloaded with it.

@@ -14,7 +14,9 @@ use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt as _};
 use serde_json::{Value, json};
 
-use crate::support::{Recorder, Setup, cache_home, keep_for_secret_scan, secrets_seen, text_of, within};
+use crate::support::{
+    Recorder, Setup, cache_home, keep_for_secret_scan, protocol_error, secrets_seen, text_of, within,
+};
 
 /// A home of its own for each test: a Databricks config file, token caches, no stray
 /// `DATABRICKS_*` of the machine running the tests.
@@ -584,10 +586,6 @@ async fn the_tool_policy_can_hide_list_workspaces() {
     assert!(tools.iter().all(|t| t.name != "list_workspaces"));
     let list = tools.iter().find(|t| t.name == "list_clusters").unwrap();
     assert_eq!(list.input_schema["properties"]["workspace"]["enum"], json!(["default", "staging"]));
-    let params = CallToolRequestParams::new("list_workspaces").with_arguments(serde_json::Map::new());
-    let error = within(Duration::from_secs(30), "tools/call", h.client.call_tool(params))
-        .await
-        .expect_err("a hidden tool is an unknown tool")
-        .to_string();
+    let error = protocol_error(&h, "list_workspaces").await;
     assert!(error.contains("unknown tool `list_workspaces`"), "{error}");
 }

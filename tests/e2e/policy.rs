@@ -3,25 +3,14 @@
 //! declared. The config file and the environment both set it.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use rmcp::model::CallToolRequestParams;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{Harness, Setup, within};
+use crate::support::{Harness, Setup, protocol_error};
 
 async fn tool_names(h: &Harness) -> BTreeSet<String> {
     h.tools().await.iter().map(|t| t.name.to_string()).collect()
-}
-
-/// The JSON-RPC error of calling `name`, which must not be routed to a plugin.
-async fn protocol_error(h: &Harness, name: &str) -> String {
-    let params = CallToolRequestParams::new(name.to_string()).with_arguments(serde_json::Map::new());
-    match within(Duration::from_secs(30), "tools/call", h.client.call_tool(params)).await {
-        Ok(result) => panic!("{name} should be an unknown tool, but returned {result:?}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 fn sha256_of(package: &str) -> String {

@@ -220,6 +220,15 @@ pub fn secrets_seen(emulators: &[&Emulator]) -> Vec<String> {
     secrets
 }
 
+/// The JSON-RPC error of calling `name`, which must not be routed to a plugin.
+pub async fn protocol_error(h: &Harness, name: &str) -> String {
+    let params = CallToolRequestParams::new(name.to_string()).with_arguments(serde_json::Map::new());
+    match within(Duration::from_secs(30), "tools/call", h.client.call_tool(params)).await {
+        Ok(result) => panic!("{name} should be an unknown tool, but returned {result:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// The compiled-plugin cache shared by the whole test run.
 pub fn cache_home() -> PathBuf {
     test_plugins::dir().join("../../test-cache")

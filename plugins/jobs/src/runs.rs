@@ -257,7 +257,7 @@ pub(crate) fn get_run_output(ctx: &Context, args: GetRunOutput) -> Result<Output
 /// The text lines of one task's output, each part cut to `max` characters, and whether any was.
 fn output_lines(output: &RunOutput, max: usize, finished: bool) -> (Vec<String>, bool) {
     let mut lines = Vec::new();
-    let longest = [
+    let any_cut = [
         output.error.as_deref(),
         output.error_trace.as_deref(),
         output.notebook_output.as_ref().and_then(|n| n.result.as_deref()),
@@ -265,9 +265,7 @@ fn output_lines(output: &RunOutput, max: usize, finished: bool) -> (Vec<String>,
     ]
     .into_iter()
     .flatten()
-    .map(|t| t.chars().count())
-    .max()
-    .unwrap_or(0);
+    .any(|t| t.chars().count() > max);
     let cut = |text: &str| {
         let (shown, cut) = truncate(text, max);
         if cut {
@@ -291,7 +289,7 @@ fn output_lines(output: &RunOutput, max: usize, finished: bool) -> (Vec<String>,
     if lines.is_empty() {
         lines.push(if finished { "  No output." } else { "  No output yet: the task has not finished." }.to_string());
     }
-    (lines, longest > max)
+    (lines, any_cut)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 use databricks_mcp_sdk::prelude::*;
 
 use crate::statement::{self, RawStatement, STATEMENTS, StatementState, Window};
-use crate::warehouse::{WAREHOUSES, WarehouseState};
+use crate::warehouse::WarehouseState;
 
 /// Arguments of `optimize_query`.
 #[schema]
@@ -162,13 +162,10 @@ pub fn table_sample(ctx: &Context, vars: TableSampleUri) -> Result<Contents> {
     let warehouse_id = match ctx.setting("warehouse_id") {
         Some(id) => id,
         None => {
-            let page: Value = ctx.get(WAREHOUSES, &[])?;
-            let running = page["warehouses"]
-                .as_array()
+            let running = crate::first_warehouses(ctx)?
                 .into_iter()
-                .flatten()
-                .find(|w| w["state"].as_str() == Some(WarehouseState::Running.as_str()))
-                .and_then(|w| w["id"].as_str().map(str::to_string));
+                .find(|w| w.state == Some(WarehouseState::Running))
+                .map(|w| w.id);
             running.ok_or_else(|| {
                 ToolError::Failed(
                     "no SQL warehouse is running and no default is configured (`warehouse_id` under [plugins.sql.settings]): start one with start_warehouse, then read the sample again".into(),

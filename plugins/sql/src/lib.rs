@@ -83,19 +83,24 @@ fn window(row_offset: Option<u64>, max_rows: Option<u32>, max_bytes: Option<u32>
     }
 }
 
-/// The warehouse to use: the argument, else the operator's default, else an error that lists
-/// the warehouses the caller can pick from.
-fn warehouse_for(ctx: &Context, given: Option<String>) -> Result<String> {
-    if let Some(id) = given.filter(|id| !id.trim().is_empty()).or_else(|| ctx.setting("warehouse_id")) {
-        return Ok(id);
-    }
+/// The first 20 warehouses the caller can see.
+fn first_warehouses(ctx: &Context) -> Result<Vec<Warehouse>> {
     #[databricks_mcp_sdk::schema]
     struct List {
         #[serde(default)]
         warehouses: Vec<Warehouse>,
     }
     let list: List = ctx.get(WAREHOUSES, &[("page_size", "20".to_string())])?;
-    let choices: Vec<String> = list.warehouses.iter().map(Warehouse::line).collect();
+    Ok(list.warehouses)
+}
+
+/// The warehouse to use: the argument, else the operator's default, else an error that lists
+/// the warehouses the caller can pick from.
+fn warehouse_for(ctx: &Context, given: Option<String>) -> Result<String> {
+    if let Some(id) = given.filter(|id| !id.trim().is_empty()).or_else(|| ctx.setting("warehouse_id")) {
+        return Ok(id);
+    }
+    let choices: Vec<String> = first_warehouses(ctx)?.iter().map(Warehouse::line).collect();
     Err(ToolError::invalid(if choices.is_empty() {
         "no warehouse_id given, no default warehouse configured, and no SQL warehouse is visible to you; create one with create_warehouse".to_string()
     } else {
