@@ -58,6 +58,7 @@ pub enum ScaffoldError {
 const TEMPLATES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../templates/pack/Cargo.toml.tmpl")),
     (".gitignore", include_str!("../templates/pack/gitignore.tmpl")),
+    (".cargo/config.toml", include_str!("../templates/pack/cargo/config.toml.tmpl")),
     ("README.md", include_str!("../templates/pack/README.md.tmpl")),
     ("justfile", include_str!("../templates/pack/justfile.tmpl")),
     ("src/lib.rs", include_str!("../templates/pack/src/lib.rs.tmpl")),

@@ -162,3 +162,29 @@ async fn cancelling_a_call_stops_it_and_sends_its_compensation() {
     still_serving(&h).await;
     assert!(!h.log().contains(DEMO_TOKEN), "the token is never logged");
 }
+
+/// Every call runs in a fresh instance, and a slot's memory is put back to the module's image
+/// before another call uses it (in place, when the kernel lists the written pages): nothing one
+/// call wrote (on its heap, stack or in a static) is readable by the next, e.g. another user's.
+#[tokio::test]
+async fn a_call_never_sees_what_an_earlier_call_left_in_memory() {
+    let h = sandboxed().await;
+    let token = "k3p7-memory-probe-x9";
+    let found = |text: &str| -> usize {
+        let count = text.strip_prefix("found ").and_then(|t| t.split(' ').next());
+        count.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("unexpected probe answer: {text}"))
+    };
+    // The probe finds what its own call wrote: it would see what another left.
+    let (planted, _) = h.ok("memory_probe", json!({"target": format!("plant:{token}")})).await;
+    assert!(found(&planted) > 4096, "{planted}");
+    for round in 0..3 {
+        let finds = (0..8).map(|_| h.ok("memory_probe", json!({"target": format!("find:{token}")})));
+        for (seen, _) in futures::future::join_all(finds).await {
+            assert_eq!(seen, "found 0 copies; static holds \"\"", "round {round}");
+        }
+        // Plant again from several calls at once, so that many slots hold the marker.
+        let plants = (0..8).map(|_| h.ok("memory_probe", json!({"target": format!("plant:{token}")})));
+        futures::future::join_all(plants).await;
+    }
+    still_serving(&h).await;
+}
