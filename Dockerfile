@@ -11,19 +11,21 @@
 # README, "Running it for a team".
 
 FROM rust:1.95-bookworm AS build
-SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 RUN rustup target add wasm32-wasip2
 WORKDIR /src
 COPY . .
 # As `just build` does: every crate under plugins/ for wasm32-wasip2 with the small `plugin`
-# profile, then the host in release.
+# profile, then the host in release without debug info (its symbols stay, for backtraces: 46
+# MB instead of 218 MB). POSIX sh only: podman and buildah ignore `SHELL` when they build an OCI
+# image.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     crates=$(ls plugins) \
     && cargo build --locked --profile plugin --target wasm32-wasip2 --target-dir target/wasm $(printf -- '-p %s ' $crates) \
-    && cargo build --locked --release -p databricks-mcp \
+    && CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+       cargo build --locked --release -p databricks-mcp \
     && mkdir -p /out/plugins \
-    && for crate in $crates; do cp "target/wasm/wasm32-wasip2/plugin/${crate//-/_}.wasm" /out/plugins/; done \
+    && for crate in $crates; do cp "target/wasm/wasm32-wasip2/plugin/$(echo "$crate" | tr - _).wasm" /out/plugins/; done \
     && cp target/release/databricks-mcp /out/
 
 # glibc, libgcc and CA certificates, no shell; user `nonroot` (65532).

@@ -109,13 +109,23 @@ fmt:
     cargo fmt --all
     cargo fmt --manifest-path {{ example_pack }}/Cargo.toml
 
-# Assemble target/databricks-app/: the Linux binary, the plugins and app.yaml, the directory to
-# deploy as a Databricks App (see the README, "Running it for a team").
+# Assemble target/databricks-app/, the directory to deploy as a Databricks App (see the README,
+# "Running it for a team"): app.yaml, start.py, the plugins and the Linux binary, stripped and
+# xz-compressed because an app file may not exceed 10 MB (start.py unpacks it at start).
 databricks-app: build
     rm -rf target/databricks-app && mkdir -p target/databricks-app
-    cp target/release/databricks-mcp deploy/databricks-app/app.yaml target/databricks-app/
+    cp deploy/databricks-app/app.yaml deploy/databricks-app/start.py target/databricks-app/
     cp -r target/plugins target/databricks-app/plugins
+    strip -o target/databricks-app.bin target/release/databricks-mcp
+    python3 -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.compress(open(sys.argv[1], "rb").read(), preset=9))' target/databricks-app.bin target/databricks-app/databricks-mcp.xz
+    rm target/databricks-app.bin
     @ls -l target/databricks-app
+    @too_big=$(find target/databricks-app -type f -size +10000000c); if [ -n "$too_big" ]; then echo "Databricks Apps refuses app files over 10 MB: $too_big"; exit 1; fi
+
+# Deploy target/databricks-app as Databricks Apps would run it, against the demo workspace: app.yaml's
+# command, per-user mode, the app's own service principal in the environment (used by CI).
+databricks-app-check: databricks-app
+    python3 tests/databricks-app/check.py target/databricks-app
 
 # Run the official MCP conformance suite against the HTTP server (npm; baseline in tests/conformance).
 conformance: build
