@@ -24,6 +24,8 @@ const TOOLS: [&str; 12] = [
 const SHARED: &str = "0101-000000-shared01";
 const ALICE: &str = "alice.nguyen@example.com";
 const SALES_ETL: &str = "11111111-2222-4333-8444-000000000001";
+/// The seeded instance pool.
+const POOL: &str = "0101-000000-pool0001";
 
 /// The levels of one principal in an access control list.
 fn levels_of(acl: &Value, key: &str, name: &str) -> Vec<String> {
@@ -253,5 +255,23 @@ async fn serving_endpoints_answer_the_permissions_api_from_creation_to_deletion(
 
     h.ok("delete_serving_endpoint", json!({"name": "acl-canary"})).await;
     let text = h.err("get_object_permissions", endpoint).await;
+    assert!(text.contains("does not exist") || text.contains("not found") || text.contains("Not found"), "{text}");
+}
+
+#[tokio::test]
+async fn instance_pools_have_permissions_too() {
+    let h = Harness::start(&["identity-permissions", "compute-policy"]).await;
+    let (_, pool) = h.ok("get_instance_pool", json!({"instance_pool_id": POOL})).await;
+    let pool = json!({"object_type": "instance_pool", "object_id": pool["instance_pool_id"]});
+    let (_, levels) = h.ok("get_permission_levels", pool.clone()).await;
+    let names: Vec<&str> =
+        levels["permission_levels"].as_array().unwrap().iter().map(|l| l["permission_level"].as_str().unwrap()).collect();
+    assert_eq!(names, ["CAN_ATTACH_TO", "CAN_MANAGE"]);
+    let mut grant = pool.clone();
+    grant["access_control_list"] = json!([{"group_name": "data-engineers", "permission_level": "CAN_ATTACH_TO"}]);
+    let (text, acl) = h.ok("update_object_permissions", grant).await;
+    assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_ATTACH_TO"], "{text}");
+    assert!(text.contains("instance pool"), "{text}");
+    let text = h.err("get_object_permissions", json!({"object_type": "instance_pool", "object_id": "0101-000000-nopool"})).await;
     assert!(text.contains("does not exist") || text.contains("not found") || text.contains("Not found"), "{text}");
 }

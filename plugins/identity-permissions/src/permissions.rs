@@ -23,6 +23,8 @@ pub enum ObjectType {
     Warehouse,
     /// A model serving endpoint, by endpoint id (not its name). Levels: CAN_VIEW, CAN_QUERY, CAN_MANAGE.
     ServingEndpoint,
+    /// An instance pool, by instance pool id. Levels: CAN_ATTACH_TO, CAN_MANAGE.
+    InstancePool,
 }
 
 impl ObjectType {
@@ -36,6 +38,7 @@ impl ObjectType {
             Self::Directory => "directories",
             Self::Warehouse => "warehouses",
             Self::ServingEndpoint => "serving-endpoints",
+            Self::InstancePool => "instance-pools",
         }
     }
 
@@ -48,6 +51,7 @@ impl ObjectType {
             Self::Directory => "folder",
             Self::Warehouse => "warehouse",
             Self::ServingEndpoint => "serving endpoint",
+            Self::InstancePool => "instance pool",
         }
     }
 
@@ -196,8 +200,8 @@ fn describe(
     Ok(Output::new(lines.join("\n"), raw))
 }
 
-/// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse or
-/// serving endpoint): every user, group and service principal with its levels, direct and
+/// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse,
+/// serving endpoint or instance pool): every user, group and service principal with its levels, direct and
 /// inherited (admins inherit management of everything).
 #[tool(read_only, idempotent, title = "Get object permissions")]
 pub(crate) fn get_object_permissions(ctx: &Context, args: ObjectRef) -> Result<Output<Json<ObjectPermissions>>> {
