@@ -26,6 +26,8 @@ const ALICE: &str = "alice.nguyen@example.com";
 const SALES_ETL: &str = "11111111-2222-4333-8444-000000000001";
 /// The seeded instance pool.
 const POOL: &str = "0101-000000-pool0001";
+/// A seeded cluster policy.
+const ETL_POLICY: &str = "E7100C0FFEE00002";
 
 /// The levels of one principal in an access control list.
 fn levels_of(acl: &Value, key: &str, name: &str) -> Vec<String> {
@@ -264,14 +266,41 @@ async fn instance_pools_have_permissions_too() {
     let (_, pool) = h.ok("get_instance_pool", json!({"instance_pool_id": POOL})).await;
     let pool = json!({"object_type": "instance_pool", "object_id": pool["instance_pool_id"]});
     let (_, levels) = h.ok("get_permission_levels", pool.clone()).await;
-    let names: Vec<&str> =
-        levels["permission_levels"].as_array().unwrap().iter().map(|l| l["permission_level"].as_str().unwrap()).collect();
+    let names: Vec<&str> = levels["permission_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["permission_level"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["CAN_ATTACH_TO", "CAN_MANAGE"]);
     let mut grant = pool.clone();
     grant["access_control_list"] = json!([{"group_name": "data-engineers", "permission_level": "CAN_ATTACH_TO"}]);
     let (text, acl) = h.ok("update_object_permissions", grant).await;
     assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_ATTACH_TO"], "{text}");
     assert!(text.contains("instance pool"), "{text}");
-    let text = h.err("get_object_permissions", json!({"object_type": "instance_pool", "object_id": "0101-000000-nopool"})).await;
+    let text = h
+        .err("get_object_permissions", json!({"object_type": "instance_pool", "object_id": "0101-000000-nopool"}))
+        .await;
     assert!(text.contains("does not exist") || text.contains("not found") || text.contains("Not found"), "{text}");
+}
+
+#[tokio::test]
+async fn cluster_policies_are_shared_by_admins() {
+    let admin = Harness::start(&["identity-permissions"]).await;
+    let policy = json!({"object_type": "cluster_policy", "object_id": ETL_POLICY});
+    let (_, levels) = admin.ok("get_permission_levels", policy.clone()).await;
+    assert_eq!(levels["permission_levels"][0]["permission_level"], "CAN_USE");
+    let mut grant = policy.clone();
+    grant["access_control_list"] = json!([{"user_name": ALICE, "permission_level": "CAN_USE"}]);
+    let (text, acl) = admin.ok("update_object_permissions", grant.clone()).await;
+    assert_eq!(levels_of(&acl, "user_name", ALICE), ["CAN_USE"], "{text}");
+    assert!(text.contains("cluster policy"), "{text}");
+    let text =
+        admin.err("get_object_permissions", json!({"object_type": "cluster_policy", "object_id": "NOPOLICY"})).await;
+    assert!(text.contains("does not exist"), "{text}");
+
+    // A user who may not use the policy can neither see nor change who may.
+    let alice = Setup::new(&["identity-permissions"]).token(ALICE_TOKEN).start().await;
+    let text = alice.err("update_object_permissions", grant).await;
+    assert!(text.starts_with("Permission denied"), "{text}");
 }

@@ -25,6 +25,9 @@ pub enum ObjectType {
     ServingEndpoint,
     /// An instance pool, by instance pool id. Levels: CAN_ATTACH_TO, CAN_MANAGE.
     InstancePool,
+    /// A cluster policy, by policy id. Level: CAN_USE (who may create clusters with it); only
+    /// workspace admins change it.
+    ClusterPolicy,
 }
 
 impl ObjectType {
@@ -39,6 +42,7 @@ impl ObjectType {
             Self::Warehouse => "warehouses",
             Self::ServingEndpoint => "serving-endpoints",
             Self::InstancePool => "instance-pools",
+            Self::ClusterPolicy => "cluster-policies",
         }
     }
 
@@ -52,6 +56,7 @@ impl ObjectType {
             Self::Warehouse => "warehouse",
             Self::ServingEndpoint => "serving endpoint",
             Self::InstancePool => "instance pool",
+            Self::ClusterPolicy => "cluster policy",
         }
     }
 
@@ -201,7 +206,7 @@ fn describe(
 }
 
 /// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse,
-/// serving endpoint or instance pool): every user, group and service principal with its levels, direct and
+/// serving endpoint, instance pool or cluster policy): every user, group and service principal with its levels, direct and
 /// inherited (admins inherit management of everything).
 #[tool(read_only, idempotent, title = "Get object permissions")]
 pub(crate) fn get_object_permissions(ctx: &Context, args: ObjectRef) -> Result<Output<Json<ObjectPermissions>>> {

@@ -27,6 +27,7 @@ use axum::{
 use rand::Rng as _;
 use serde_json::{Map, Value};
 
+pub(crate) use policies::CLUSTER_POLICY;
 pub(crate) use pools::INSTANCE_POOL;
 
 use crate::{
@@ -48,6 +49,17 @@ impl ComputePolicy {
     pub fn pool_owner(&self, id: &str) -> Option<&str> {
         self.pools.get(id).map(|p| p.creator.as_str())
     }
+
+    /// Whether a cluster policy exists, for the Permissions API.
+    pub fn has_policy(&self, id: &str) -> bool {
+        self.policies.contains_key(id)
+    }
+}
+
+/// Only admins change who may use a cluster policy (the one level, `CAN_USE`, would otherwise let
+/// every user of a policy share it on).
+pub(crate) fn change_policy_permissions(caller: &Caller) -> ApiResult<()> {
+    admins_only(caller, "change the permissions of cluster policies")
 }
 
 /// The instance pool endpoints, to be nested under `/api/2.0/instance-pools`.

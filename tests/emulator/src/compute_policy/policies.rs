@@ -15,11 +15,20 @@ use serde_json::{Map, Value, json};
 
 use super::{admins_only, count, hex_id, required, text};
 use crate::{
+    acl::ObjectKind,
     error::{ApiError, ApiResult},
     extract::{ApiJson, Params},
     identity::Caller,
     pagination::{decode_token, page},
     workspace::AppState,
+};
+
+/// Cluster policies in the Permissions API: one level, use. Only admins change who holds it
+/// (see [`super::change_policy_permissions`]); admins use every policy.
+pub(crate) const CLUSTER_POLICY: ObjectKind = ObjectKind {
+    api_name: "cluster-policies",
+    object_type: "cluster-policy",
+    levels: &[("CAN_USE", "Can use the cluster policy", "Use")],
 };
 
 /// A policy family: a definition curated by Databricks, fixed.
@@ -205,6 +214,7 @@ pub(super) async fn delete(State(app): App, caller: Caller, ApiJson(body): Body)
     }
     admins_only(&caller, "delete cluster policies")?;
     ws.compute_policy.policies.remove(&id);
+    ws.acls.forget(&CLUSTER_POLICY, &id);
     Ok(Json(json!({})))
 }
 

@@ -5,10 +5,12 @@
 //! that owns such objects (see [`object`]). A family adds its objects by adding an arm there, or,
 //! without touching this module, by listing its kind in [`acl::REGISTERED_KINDS`] and calling
 //! [`acl::Acls::register`] when it creates an object (serving endpoints do).
-//! Reading needs the weakest level on the object, changing it the strongest.
+//! Reading needs the weakest level on the object, changing it the strongest (for cluster
+//! policies, whose one level is `CAN_USE`, being an admin).
 //!
-//! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`, `notebooks` and `directories`
-//! (workspace object ids), and the registered kinds. Grants on notebooks and directories are
+//! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`,
+//! `cluster-policies`, `notebooks` and `directories` (workspace object ids), and the registered
+//! kinds. Grants on notebooks and directories are
 //! kept and reported; the Workspace API itself still decides access by its default folder
 //! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
 //! in their home folder or `/Shared`.
@@ -74,6 +76,11 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
             Some(job) => Ok(Target::owned(&crate::jobs::JOB, job.creator.clone())),
             None => Err(missing("Job", id)),
         },
+        // No owner: admins create policies, and admins use every policy anyway.
+        "cluster-policies" if ws.compute_policy.has_policy(id) => {
+            Ok(Target { kind: &crate::compute_policy::CLUSTER_POLICY, owner: None, managed_by_default: false })
+        }
+        "cluster-policies" => Err(missing("Cluster policy", id)),
         "instance-pools" => match ws.compute_policy.pool_owner(id) {
             Some(owner) => Ok(Target::owned(&crate::compute_policy::INSTANCE_POOL, owner.to_owned())),
             None => Err(missing("Instance pool", id)),
@@ -184,6 +191,9 @@ fn change(app: &AppState, caller: &Caller, ty: &str, id: &str, body: AclBody, re
     let target = object(&mut ws, ty, id, caller, app)?;
     let kind = target.kind;
     authorize(&ws, &target, id, caller, kind.levels[kind.levels.len() - 1].0)?;
+    if ty == crate::compute_policy::CLUSTER_POLICY.api_name {
+        crate::compute_policy::change_policy_permissions(caller)?;
+    }
     let mut grants = Vec::new();
     for entry in body.access_control_list {
         let level = entry.permission_level.ok_or_else(|| ApiError::missing_field("permission_level"))?;

@@ -99,3 +99,37 @@ async fn init_scripts_are_base64_admin_only_and_ordered() {
     let denied = api.get_as(ALICE_TOKEN, "/api/2.0/global-init-scripts", &[]).await;
     assert_eq!(denied.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn only_admins_change_who_may_use_a_policy() {
+    let api = Api::start().await;
+    let url = api.url("/api/2.0/permissions/cluster-policies/E7100C0FFEE00002");
+    let call = |method: reqwest::Method, token: &'static str, body: serde_json::Value| {
+        let request = api.http.request(method, &url).json(&body).bearer_auth(token);
+        async move { crate::util::read(request.send().await).await }
+    };
+    let alice =
+        json!({"access_control_list": [{"user_name": "alice.nguyen@example.com", "permission_level": "CAN_USE"}]});
+    let (status, acl) = call(reqwest::Method::PATCH, databricks_emulator::DEMO_TOKEN, alice).await;
+    assert_eq!((status, acl["object_type"].as_str()), (StatusCode::OK, Some("cluster-policy")), "{acl}");
+    // Alice may now use the policy and read its permissions, but not share it on.
+    let (status, _) = call(reqwest::Method::GET, ALICE_TOKEN, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let share = json!({"access_control_list": [{"group_name": "users", "permission_level": "CAN_USE"}]});
+    let denied = call(reqwest::Method::PATCH, ALICE_TOKEN, share).await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "{}", denied.1);
+    assert!(denied.1["message"].as_str().unwrap_or_default().contains("Only workspace admins"), "{}", denied.1);
+    let wrong = call(
+        reqwest::Method::PATCH,
+        databricks_emulator::DEMO_TOKEN,
+        json!({"access_control_list": [{"group_name": "users", "permission_level": "CAN_MANAGE"}]}),
+    )
+    .await;
+    assert_eq!(wrong.0, StatusCode::BAD_REQUEST, "CAN_USE is the only level: {}", wrong.1);
+    // Deleting the policy drops its grants: the id answers 404.
+    assert_eq!(
+        api.post("/api/2.0/policies/clusters/delete", json!({"policy_id": "E7100C0FFEE00002"})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(call(reqwest::Method::GET, databricks_emulator::DEMO_TOKEN, json!({})).await.0, StatusCode::NOT_FOUND);
+}
