@@ -304,3 +304,18 @@ async fn cluster_policies_are_shared_by_admins() {
     let text = alice.err("update_object_permissions", grant).await;
     assert!(text.starts_with("Permission denied"), "{text}");
 }
+
+#[tokio::test]
+async fn experiments_have_permissions_too() {
+    let h = Harness::start(&["identity-permissions"]).await;
+    let experiment = json!({"object_type": "experiment", "object_id": "4011000000000001"});
+    let (_, levels) = h.ok("get_permission_levels", experiment.clone()).await;
+    assert_eq!(levels["permission_levels"].as_array().unwrap().len(), 3);
+    let mut grant = experiment.clone();
+    grant["access_control_list"] = json!([{"group_name": "data-engineers", "permission_level": "CAN_EDIT"}]);
+    let (text, acl) = h.ok("update_object_permissions", grant).await;
+    assert_eq!(acl["object_type"], "mlflowExperiment", "{text}");
+    assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_EDIT"], "{text}");
+    let text = h.err("get_object_permissions", json!({"object_type": "experiment", "object_id": "999"})).await;
+    assert!(text.contains("does not exist"), "{text}");
+}

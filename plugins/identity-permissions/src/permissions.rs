@@ -28,6 +28,8 @@ pub enum ObjectType {
     /// A cluster policy, by policy id. Level: CAN_USE (who may create clusters with it); only
     /// workspace admins change it.
     ClusterPolicy,
+    /// An MLflow experiment, by experiment id. Levels: CAN_READ, CAN_EDIT, CAN_MANAGE.
+    Experiment,
 }
 
 impl ObjectType {
@@ -43,6 +45,7 @@ impl ObjectType {
             Self::ServingEndpoint => "serving-endpoints",
             Self::InstancePool => "instance-pools",
             Self::ClusterPolicy => "cluster-policies",
+            Self::Experiment => "experiments",
         }
     }
 
@@ -57,6 +60,7 @@ impl ObjectType {
             Self::ServingEndpoint => "serving endpoint",
             Self::InstancePool => "instance pool",
             Self::ClusterPolicy => "cluster policy",
+            Self::Experiment => "experiment",
         }
     }
 
@@ -206,7 +210,7 @@ fn describe(
 }
 
 /// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse,
-/// serving endpoint, instance pool or cluster policy): every user, group and service principal with its levels, direct and
+/// serving endpoint, instance pool, cluster policy or MLflow experiment): every user, group and service principal with its levels, direct and
 /// inherited (admins inherit management of everything).
 #[tool(read_only, idempotent, title = "Get object permissions")]
 pub(crate) fn get_object_permissions(ctx: &Context, args: ObjectRef) -> Result<Output<Json<ObjectPermissions>>> {

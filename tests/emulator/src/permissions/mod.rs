@@ -9,8 +9,8 @@
 //! policies, whose one level is `CAN_USE`, being an admin).
 //!
 //! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`,
-//! `cluster-policies`, `notebooks` and `directories` (workspace object ids), and the registered
-//! kinds. Grants on notebooks and directories are
+//! `cluster-policies`, `experiments`, `notebooks` and `directories` (workspace object ids), and
+//! the registered kinds. Grants on notebooks and directories are
 //! kept and reported; the Workspace API itself still decides access by its default folder
 //! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
 //! in their home folder or `/Shared`.
@@ -75,6 +75,10 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
         "jobs" => match id.parse::<i64>().ok().and_then(|job_id| ws.jobs.job(job_id).ok()) {
             Some(job) => Ok(Target::owned(&crate::jobs::JOB, job.creator.clone())),
             None => Err(missing("Job", id)),
+        },
+        "experiments" => match ws.mlflow.experiments.get(id) {
+            Some(experiment) => Ok(Target::owned(&crate::mlflow::EXPERIMENT, experiment.creator.clone())),
+            None => Err(missing("Experiment", id)),
         },
         // No owner: admins create policies, and admins use every policy anyway.
         "cluster-policies" if ws.compute_policy.has_policy(id) => {
