@@ -319,3 +319,17 @@ async fn experiments_have_permissions_too() {
     let text = h.err("get_object_permissions", json!({"object_type": "experiment", "object_id": "999"})).await;
     assert!(text.contains("does not exist"), "{text}");
 }
+
+#[tokio::test]
+async fn vector_search_endpoints_have_permissions_too() {
+    let h = Harness::start(&["identity-permissions", "vector-search"]).await;
+    let (_, endpoint) = h.ok("get_vector_search_endpoint", json!({"name": "vs-endpoint"})).await;
+    let id = endpoint["id"].as_str().unwrap_or_else(|| panic!("the endpoint's id: {endpoint}")).to_string();
+    let endpoint = json!({"object_type": "vector_search_endpoint", "object_id": id});
+    let (text, acl) = h.ok("get_object_permissions", endpoint.clone()).await;
+    assert_eq!(levels_of(&acl, "group_name", "users"), ["CAN_USE"], "the seed lets every user use it: {text}");
+    let mut grant = endpoint.clone();
+    grant["access_control_list"] = json!([{"group_name": "data-engineers", "permission_level": "CAN_MANAGE"}]);
+    let (_, acl) = h.ok("update_object_permissions", grant).await;
+    assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_MANAGE"]);
+}

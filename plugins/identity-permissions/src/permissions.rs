@@ -30,6 +30,8 @@ pub enum ObjectType {
     ClusterPolicy,
     /// An MLflow experiment, by experiment id. Levels: CAN_READ, CAN_EDIT, CAN_MANAGE.
     Experiment,
+    /// A vector search endpoint, by endpoint id (not its name). Levels: CAN_USE, CAN_MANAGE.
+    VectorSearchEndpoint,
 }
 
 impl ObjectType {
@@ -46,6 +48,7 @@ impl ObjectType {
             Self::InstancePool => "instance-pools",
             Self::ClusterPolicy => "cluster-policies",
             Self::Experiment => "experiments",
+            Self::VectorSearchEndpoint => "vector-search-endpoints",
         }
     }
 
@@ -61,6 +64,7 @@ impl ObjectType {
             Self::InstancePool => "instance pool",
             Self::ClusterPolicy => "cluster policy",
             Self::Experiment => "experiment",
+            Self::VectorSearchEndpoint => "vector search endpoint",
         }
     }
 
@@ -210,8 +214,9 @@ fn describe(
 }
 
 /// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse,
-/// serving endpoint, instance pool, cluster policy or MLflow experiment): every user, group and service principal with its levels, direct and
-/// inherited (admins inherit management of everything).
+/// serving endpoint, instance pool, cluster policy, MLflow experiment or vector search endpoint):
+/// every user, group and service principal with its levels, direct and inherited (admins inherit
+/// management of everything).
 #[tool(read_only, idempotent, title = "Get object permissions")]
 pub(crate) fn get_object_permissions(ctx: &Context, args: ObjectRef) -> Result<Output<Json<ObjectPermissions>>> {
     let id = args.resolve(ctx)?;

@@ -9,8 +9,8 @@
 //! policies, whose one level is `CAN_USE`, being an admin).
 //!
 //! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`,
-//! `cluster-policies`, `experiments`, `notebooks` and `directories` (workspace object ids), and
-//! the registered kinds. Grants on notebooks and directories are
+//! `cluster-policies`, `experiments`, `vector-search-endpoints` (by endpoint id), `notebooks` and
+//! `directories` (workspace object ids), and the registered kinds. Grants on notebooks and directories are
 //! kept and reported; the Workspace API itself still decides access by its default folder
 //! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
 //! in their home folder or `/Shared`.
@@ -79,6 +79,10 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
         "experiments" => match ws.mlflow.experiments.get(id) {
             Some(experiment) => Ok(Target::owned(&crate::mlflow::EXPERIMENT, experiment.creator.clone())),
             None => Err(missing("Experiment", id)),
+        },
+        "vector-search-endpoints" => match ws.vector_search.endpoints.values().find(|e| e.id == id) {
+            Some(endpoint) => Ok(Target::owned(&crate::vector_search::VS_ENDPOINT, endpoint.creator.clone())),
+            None => Err(missing("Vector search endpoint", id)),
         },
         // No owner: admins create policies, and admins use every policy anyway.
         "cluster-policies" if ws.compute_policy.has_policy(id) => {
