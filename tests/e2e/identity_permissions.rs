@@ -333,3 +333,16 @@ async fn vector_search_endpoints_have_permissions_too() {
     let (_, acl) = h.ok("update_object_permissions", grant).await;
     assert_eq!(levels_of(&acl, "group_name", "data-engineers"), ["CAN_MANAGE"]);
 }
+
+#[tokio::test]
+async fn genie_spaces_have_permissions_too() {
+    let h = Harness::start(&["identity-permissions"]).await;
+    let space = json!({"object_type": "genie_space", "object_id": "01f0a1b2c3d4e5f60718293a4b5c6d01"});
+    let (_, levels) = h.ok("get_permission_levels", space.clone()).await;
+    assert_eq!(levels["permission_levels"].as_array().unwrap().len(), 4);
+    let mut grant = space.clone();
+    grant["access_control_list"] = json!([{"user_name": ALICE, "permission_level": "CAN_RUN"}]);
+    let (text, acl) = h.ok("update_object_permissions", grant).await;
+    assert_eq!(levels_of(&acl, "user_name", ALICE), ["CAN_RUN"], "{text}");
+    assert!(text.contains("Genie space"), "{text}");
+}

@@ -1,8 +1,8 @@
 //! Identity and object permissions as MCP tools: who the server acts as; users, groups and their
 //! members, service principals (read-only, through SCIM); and who may do what with clusters,
 //! jobs, pipelines, notebooks, folders, SQL warehouses, serving endpoints, instance pools, cluster
-//! policies, MLflow experiments and vector search endpoints (the Permissions API: read, replace,
-//! add, and the levels each type has).
+//! policies, MLflow experiments, vector search endpoints and Genie spaces (the Permissions API:
+//! read, replace, add, and the levels each type has).
 //!
 //! Nothing here creates or deletes principals: that is account administration, which the host
 //! refuses to plugins. Notebooks and folders can be named by workspace path; the tool looks up
@@ -19,7 +19,7 @@ use permissions::{get_object_permissions, get_permission_levels, set_object_perm
 
 databricks_mcp_sdk::plugin! {
     name: "identity-permissions",
-    description: "Identity and object permissions: the current user, users, groups and their members, service principals; read, replace and add to the permissions of clusters, jobs, pipelines, notebooks, folders, SQL warehouses, serving endpoints, instance pools, cluster policies, MLflow experiments and vector search endpoints",
+    description: "Identity and object permissions: the current user, users, groups and their members, service principals; read, replace and add to the permissions of clusters, jobs, pipelines, notebooks, folders, SQL warehouses, serving endpoints, instance pools, cluster policies, MLflow experiments, vector search endpoints and Genie spaces",
     grants: [
         "GET /api/2.0/preview/scim/v2/Me",
         "GET /api/2.0/preview/scim/v2/Users",
@@ -73,6 +73,10 @@ databricks_mcp_sdk::plugin! {
         "PUT /api/2.0/permissions/vector-search-endpoints/*",
         "PATCH /api/2.0/permissions/vector-search-endpoints/*",
         "GET /api/2.0/permissions/vector-search-endpoints/*/permissionLevels",
+        "GET /api/2.0/permissions/genie/*",
+        "PUT /api/2.0/permissions/genie/*",
+        "PATCH /api/2.0/permissions/genie/*",
+        "GET /api/2.0/permissions/genie/*/permissionLevels",
     ],
     tools: [
         get_current_user,

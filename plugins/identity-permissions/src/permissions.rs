@@ -32,6 +32,8 @@ pub enum ObjectType {
     Experiment,
     /// A vector search endpoint, by endpoint id (not its name). Levels: CAN_USE, CAN_MANAGE.
     VectorSearchEndpoint,
+    /// A Genie space, by space id. Levels: CAN_VIEW, CAN_RUN (ask questions), CAN_EDIT, CAN_MANAGE.
+    GenieSpace,
 }
 
 impl ObjectType {
@@ -49,6 +51,7 @@ impl ObjectType {
             Self::ClusterPolicy => "cluster-policies",
             Self::Experiment => "experiments",
             Self::VectorSearchEndpoint => "vector-search-endpoints",
+            Self::GenieSpace => "genie",
         }
     }
 
@@ -65,6 +68,7 @@ impl ObjectType {
             Self::ClusterPolicy => "cluster policy",
             Self::Experiment => "experiment",
             Self::VectorSearchEndpoint => "vector search endpoint",
+            Self::GenieSpace => "Genie space",
         }
     }
 
@@ -214,9 +218,9 @@ fn describe(
 }
 
 /// Show who may do what with an object (cluster, job, pipeline, notebook, folder, warehouse,
-/// serving endpoint, instance pool, cluster policy, MLflow experiment or vector search endpoint):
-/// every user, group and service principal with its levels, direct and inherited (admins inherit
-/// management of everything).
+/// serving endpoint, instance pool, cluster policy, MLflow experiment, vector search endpoint or
+/// Genie space): every user, group and service principal with its levels, direct and inherited
+/// (admins inherit management of everything).
 #[tool(read_only, idempotent, title = "Get object permissions")]
 pub(crate) fn get_object_permissions(ctx: &Context, args: ObjectRef) -> Result<Output<Json<ObjectPermissions>>> {
     let id = args.resolve(ctx)?;

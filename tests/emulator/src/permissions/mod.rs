@@ -9,8 +9,8 @@
 //! policies, whose one level is `CAN_USE`, being an admin).
 //!
 //! Served types: `clusters`, `warehouses`, `jobs`, `pipelines`, `instance-pools`,
-//! `cluster-policies`, `experiments`, `vector-search-endpoints` (by endpoint id), `notebooks` and
-//! `directories` (workspace object ids), and the registered kinds. Grants on notebooks and directories are
+//! `cluster-policies`, `experiments`, `vector-search-endpoints` (by endpoint id), `genie` (spaces),
+//! `notebooks` and `directories` (workspace object ids), and the registered kinds. Grants on notebooks and directories are
 //! kept and reported; the Workspace API itself still decides access by its default folder
 //! permissions (see `workspace_tree::access`), which also let a caller manage the ACL of anything
 //! in their home folder or `/Shared`.
@@ -83,6 +83,10 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
         "vector-search-endpoints" => match ws.vector_search.endpoints.values().find(|e| e.id == id) {
             Some(endpoint) => Ok(Target::owned(&crate::vector_search::VS_ENDPOINT, endpoint.creator.clone())),
             None => Err(missing("Vector search endpoint", id)),
+        },
+        "genie" => match ws.genie.spaces.get(id) {
+            Some(space) => Ok(Target::owned(&crate::genie::GENIE_SPACE, space.creator.clone())),
+            None => Err(missing("Genie space", id)),
         },
         // No owner: admins create policies, and admins use every policy anyway.
         "cluster-policies" if ws.compute_policy.has_policy(id) => {
