@@ -42,6 +42,11 @@ fn levels_of(acl: &Value, key: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The level names of a `permission_levels` answer, weakest first.
+fn level_names(levels: &Value) -> Vec<&str> {
+    levels["permission_levels"].as_array().unwrap().iter().map(|l| l["permission_level"].as_str().unwrap()).collect()
+}
+
 #[tokio::test]
 async fn lists_every_tool_with_schemas_and_annotations() {
     let h = Harness::start(&["identity-permissions"]).await;
@@ -165,13 +170,7 @@ async fn permissions_are_read_added_and_replaced_on_every_kind_of_object() {
     let (text, acl) = h.ok("get_object_permissions", cluster.clone()).await;
     assert!(text.contains("group admins: CAN_MANAGE (inherited from /clusters/)"), "{text}");
     let (text, levels) = h.ok("get_permission_levels", cluster.clone()).await;
-    let names: Vec<&str> = levels["permission_levels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["permission_level"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"], "{text}");
+    assert_eq!(level_names(&levels), ["CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"], "{text}");
     assert!(levels_of(&acl, "user_name", ALICE).is_empty());
 
     let mut add = cluster.clone();
@@ -266,13 +265,7 @@ async fn instance_pools_have_permissions_too() {
     let (_, pool) = h.ok("get_instance_pool", json!({"instance_pool_id": POOL})).await;
     let pool = json!({"object_type": "instance_pool", "object_id": pool["instance_pool_id"]});
     let (_, levels) = h.ok("get_permission_levels", pool.clone()).await;
-    let names: Vec<&str> = levels["permission_levels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["permission_level"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["CAN_ATTACH_TO", "CAN_MANAGE"]);
+    assert_eq!(level_names(&levels), ["CAN_ATTACH_TO", "CAN_MANAGE"]);
     let mut grant = pool.clone();
     grant["access_control_list"] = json!([{"group_name": "data-engineers", "permission_level": "CAN_ATTACH_TO"}]);
     let (text, acl) = h.ok("update_object_permissions", grant).await;

@@ -56,12 +56,6 @@ impl ComputePolicy {
     }
 }
 
-/// Only admins change who may use a cluster policy (the one level, `CAN_USE`, would otherwise let
-/// every user of a policy share it on).
-pub(crate) fn change_policy_permissions(caller: &Caller) -> ApiResult<()> {
-    admins_only(caller, "change the permissions of cluster policies")
-}
-
 /// The instance pool endpoints, to be nested under `/api/2.0/instance-pools`.
 pub(crate) fn pools_router() -> Router<Arc<AppState>> {
     Router::new()

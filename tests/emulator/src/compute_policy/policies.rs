@@ -23,8 +23,8 @@ use crate::{
     workspace::AppState,
 };
 
-/// Cluster policies in the Permissions API: one level, use. Only admins change who holds it
-/// (see [`super::change_policy_permissions`]); admins use every policy.
+/// Cluster policies in the Permissions API: one level, use. Only admins change who holds it (the
+/// Permissions API's `changed_by_admins_only`); admins use every policy.
 pub(crate) const CLUSTER_POLICY: ObjectKind = ObjectKind {
     api_name: "cluster-policies",
     object_type: "cluster-policy",

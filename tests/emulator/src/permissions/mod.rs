@@ -49,11 +49,14 @@ struct Target {
     /// The caller manages it by the workspace tree's default folder permissions (home folder,
     /// `/Shared`), whatever the grants say.
     managed_by_default: bool,
+    /// Only admins change its grants, whatever level the caller holds: the type's strongest
+    /// level is not management (cluster policies have one level, `CAN_USE`).
+    changed_by_admins_only: bool,
 }
 
 impl Target {
     fn owned(kind: &'static ObjectKind, owner: String) -> Self {
-        Target { kind, owner: Some(owner), managed_by_default: false }
+        Target { kind, owner: Some(owner), managed_by_default: false, changed_by_admins_only: false }
     }
 }
 
@@ -89,9 +92,12 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
             None => Err(missing("Genie space", id)),
         },
         // No owner: admins create policies, and admins use every policy anyway.
-        "cluster-policies" if ws.compute_policy.has_policy(id) => {
-            Ok(Target { kind: &crate::compute_policy::CLUSTER_POLICY, owner: None, managed_by_default: false })
-        }
+        "cluster-policies" if ws.compute_policy.has_policy(id) => Ok(Target {
+            kind: &crate::compute_policy::CLUSTER_POLICY,
+            owner: None,
+            managed_by_default: false,
+            changed_by_admins_only: true,
+        }),
         "cluster-policies" => Err(missing("Cluster policy", id)),
         "instance-pools" => match ws.compute_policy.pool_owner(id) {
             Some(owner) => Ok(Target::owned(&crate::compute_policy::INSTANCE_POOL, owner.to_owned())),
@@ -118,7 +124,7 @@ fn object(ws: &mut Workspace, object_type: &str, id: &str, caller: &Caller, app:
             let owner = path.strip_prefix("/Users/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
             let managed_by_default =
                 crate::workspace_tree::access::access(caller, path) == crate::workspace_tree::access::Access::Manage;
-            Ok(Target { kind, owner, managed_by_default })
+            Ok(Target { kind, owner, managed_by_default, changed_by_admins_only: false })
         }
         other => {
             if let Some(kind) = acl::REGISTERED_KINDS.iter().find(|k| k.api_name == other) {
@@ -203,8 +209,15 @@ fn change(app: &AppState, caller: &Caller, ty: &str, id: &str, body: AclBody, re
     let target = object(&mut ws, ty, id, caller, app)?;
     let kind = target.kind;
     authorize(&ws, &target, id, caller, kind.levels[kind.levels.len() - 1].0)?;
-    if ty == crate::compute_policy::CLUSTER_POLICY.api_name {
-        crate::compute_policy::change_policy_permissions(caller)?;
+    if target.changed_by_admins_only && !caller.is_admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            format!(
+                "Only workspace admins can change the permissions of a {}. {} is not an admin.",
+                kind.object_type, caller.user_name
+            ),
+        ));
     }
     let mut grants = Vec::new();
     for entry in body.access_control_list {
